@@ -1,0 +1,1 @@
+"""The `idf` command line: thin commands that parse, call a service and print."""
