@@ -104,6 +104,16 @@ class StackOutputs(_Contract):
     cloudsql_connection_name: str | None = Field(
         default=None, title="Cloud SQL connection", description="project:region:instance."
     )
+    catalog_load_manifest: str | None = Field(
+        default=None,
+        title="Catalog load manifest",
+        description="Path or URI of the JSON manifest (row counts, checksums per table) of the last catalog load.",
+    )
+    secrets_dir: str | None = Field(
+        default=None,
+        title="Secrets directory",
+        description="Root-only directory of generated local secrets (tokens, passwords); never in the repo.",
+    )
     stand_ins: dict[str, str] = Field(
         default_factory=dict,
         title="Stand-ins",
