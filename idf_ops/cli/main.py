@@ -30,7 +30,14 @@ app = typer.Typer(
 
 # Each module exposes `register(app)`; the order is the order of `idf --help`.
 COMMAND_MODULES = [
+    "idf_ops.cli.scale_cmd",
+    "idf_ops.cli.cost_cmd",
+    "idf_ops.cli.local_cmd",
     "idf_ops.cli.config_cmd",
+    "idf_ops.cli.plan_cmd",
+    "idf_ops.cli.gates_cmd",
+    "idf_ops.cli.loadtest_cmd",
+    "idf_ops.cli.tap_cmd",
 ]
 
 

@@ -1,0 +1,98 @@
+"""Benchmark: the Parquet loader's ingest rate against server-side ``COPY ... FROM 'file'``.
+
+Run as root on the local stack (it uses ``su postgres`` for the server-side COPY, which needs
+superuser or ``pg_read_server_files``)::
+
+    .venv/bin/python -m idf_ops.catalogs.bench_ingest --table object --rows 100000
+
+Both runs load the same rows into empty, unindexed copies of the table (``CREATE TABLE ... (LIKE
+...)`` in a scratch schema ``idf_bench``) in the database of the catalogs; the CSV for the server-side
+COPY is written beforehand (not timed), the loader's time includes reading Parquet and converting.
+Prints rows/s of each and their ratio; the scratch schema is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from idf_ops.catalogs.generate import parquet_path
+from idf_ops.catalogs.load import copy_parquet
+from idf_ops.catalogs.pg import PgConnection
+from idf_ops.catalogs.schema import SCHEMA_NAME, TABLE_NAMES
+
+__all__ = ["main"]
+
+
+def _psql_as_postgres(database: str, sql: str) -> None:
+    subprocess.run(["su", "postgres", "-c", f"psql -X -q -v ON_ERROR_STOP=1 -d {database}"],
+                   input=sql, text=True, check=True, capture_output=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print figures; return 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", choices=TABLE_NAMES, default="object")
+    parser.add_argument("--rows", type=int, default=100_000, help="rows taken from the table's Parquet file")
+    parser.add_argument("--data-dir", type=Path, default=Path("/var/lib/idf/dataload"))
+    parser.add_argument("--database", default="gavo")
+    parser.add_argument("--user", default="idf_catalogs")
+    parser.add_argument("--password-file", type=Path, default=Path("/var/lib/idf/secrets/pg_idf_catalogs.password"))
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each method; the best is reported")
+    args = parser.parse_args(argv)
+
+    source = pq.read_table(parquet_path(args.data_dir, args.table)).slice(0, args.rows)
+    rows = source.num_rows
+    workdir = Path(tempfile.mkdtemp(prefix="idf-bench-"))
+    workdir.chmod(0o755)
+    parquet = workdir / "rows.parquet"
+    pq.write_table(source, parquet, row_group_size=65_536)
+    csv = workdir / "rows.csv"
+    pa_csv.write_csv(source, csv, pa_csv.WriteOptions(include_header=False))
+    csv.chmod(0o644)
+    columns = ", ".join('"' + c + '"' for c in source.schema.names)
+    like = f'"{SCHEMA_NAME}"."{args.table}"'
+    _psql_as_postgres(args.database, f"DROP SCHEMA IF EXISTS idf_bench CASCADE; CREATE SCHEMA idf_bench; "
+                      f"CREATE TABLE idf_bench.server (LIKE {like}); CREATE TABLE idf_bench.loader (LIKE {like}); "
+                      f"GRANT ALL ON SCHEMA idf_bench TO {args.user}; GRANT ALL ON ALL TABLES IN SCHEMA idf_bench TO {args.user};")
+    connection = PgConnection(database=args.database, user=args.user, password_file=args.password_file)
+    server_best = loader_best = float("inf")
+    try:
+        for _ in range(args.repeat):
+            _psql_as_postgres(args.database, "TRUNCATE idf_bench.server; CHECKPOINT;")
+            started = time.perf_counter()
+            _psql_as_postgres(args.database, f"COPY idf_bench.server ({columns}) FROM '{csv}' WITH (FORMAT csv)")
+            server_best = min(server_best, time.perf_counter() - started)
+
+            _psql_as_postgres(args.database, "TRUNCATE idf_bench.loader; CHECKPOINT;")
+            conn = connection.connect()
+            try:
+                started = time.perf_counter()
+                with conn.cursor() as cursor:
+                    copy_parquet(cursor, parquet, "idf_bench.loader")
+                conn.commit()
+                loader_best = min(loader_best, time.perf_counter() - started)
+            finally:
+                conn.close()
+    finally:
+        _psql_as_postgres(args.database, "DROP SCHEMA IF EXISTS idf_bench CASCADE;")
+        for path in (csv, parquet):
+            path.unlink(missing_ok=True)
+        workdir.rmdir()
+    server_rate, loader_rate = rows / server_best, rows / loader_best
+    print(f"table {args.table}: {rows} rows x {source.num_columns} columns, best of {args.repeat}")
+    print(f"server-side COPY FROM file : {server_best:7.2f} s  {server_rate:12,.0f} rows/s")
+    print(f"Parquet loader (pipe COPY) : {loader_best:7.2f} s  {loader_rate:12,.0f} rows/s")
+    print(f"loader / server-side       : {loader_rate / server_rate:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Load the catalog Parquet files into PostgreSQL at COPY speed, index them, and write the manifest.
+
+For each table the loader streams Parquet record batches through Arrow's CSV writer (C++, releases
+the GIL) into a pipe that ``COPY ... FROM STDIN`` reads, in one transaction that also drops and
+rebuilds the indexes (unique key index, q3c spatial index, truth_match's match key), checks the
+row count and key checksum (:mod:`idf_ops.catalogs.checksum`) against the Parquet file, and ANALYZEs.
+Conversion and the server's COPY parsing run on different cores, so the load runs close to a
+server-side ``COPY FROM 'file'`` of the same rows. Any failure rolls the table back: no half-loaded
+table is ever visible.
+
+Loading is idempotent: when the manifest records the same Parquet digest for a table and the
+database still holds the recorded row count and checksum, the table is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from idf_ops.catalogs.checksum import arrow_checksum, checksum_sql
+from idf_ops.catalogs.generate import parquet_path
+from idf_ops.catalogs.pg import PgConnection
+from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, SCHEMA_NAME, TABLE_NAMES
+from idf_ops.errors import BadInput, OperationFailed
+
+__all__ = [
+    "LoadManifest",
+    "TableLoad",
+    "copy_parquet",
+    "load_all",
+    "read_manifest",
+]
+
+MANIFEST_VERSION = 1
+
+
+class TableLoad(BaseModel):
+    """What the manifest records for one table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int = Field(title="Rows", description="Row count of the loaded table.")
+    key_column: str = Field(title="Key column", description="Column the checksum is computed over.")
+    checksum: str = Field(
+        title="Key checksum",
+        description="Sum of the 60-bit MD5 prefix of each key's text, as a decimal string (idf_ops.catalogs.checksum).",
+    )
+    parquet_file: str = Field(title="Parquet file", description="Path of the Parquet file loaded.")
+    parquet_sha256: str = Field(title="Parquet SHA-256", description="Digest of the Parquet file loaded.")
+    parquet_size_bytes: int = Field(default=0, title="Parquet size (bytes)", description="Size of the file loaded.")
+    parquet_mtime_ns: int = Field(
+        default=0, title="Parquet mtime (ns)", description="Modification time of the file loaded (skips re-hashing)."
+    )
+    load_seconds: float = Field(title="Load seconds", description="Wall time of the last load of this table.")
+
+
+class LoadManifest(BaseModel):
+    """The load manifest: what is in ``dp01_dc2_catalogs`` and how to verify it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    manifest_version: int = Field(default=MANIFEST_VERSION, title="Version", description="Format version.")
+    schema_name: str = Field(default=SCHEMA_NAME, title="Schema", description="Database schema of the tables.")
+    database: str = Field(title="Database", description="PostgreSQL database holding the schema.")
+    checksum_definition: str = Field(
+        default="sum(int(md5(text(key))[:15], 16)) over rows; see idf_ops/catalogs/checksum.py",
+        title="Checksum definition",
+        description="How the per-table checksum is computed.",
+    )
+    tables: dict[str, TableLoad] = Field(title="Tables", description="Table name -> load record.")
+
+
+def read_manifest(path: Path) -> LoadManifest | None:
+    """The manifest at ``path``, None when absent, BadInput when corrupt."""
+    if not path.exists():
+        return None
+    try:
+        return LoadManifest.model_validate(json.loads(path.read_text()))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise BadInput(f"{path}: not a valid load manifest ({exc}); delete it and run the load again.") from exc
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(4 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def copy_parquet(cursor: Any, parquet: Path, target: str, batch_rows: int = 8_192) -> int:
+    """Stream a Parquet file into ``target`` (a quoted table name) with COPY; return rows sent.
+
+    A producer thread writes CSV batches into a pipe while ``copy_expert`` feeds the pipe to the
+    server; the column list comes from the Parquet schema.
+    """
+    reader = pq.ParquetFile(parquet)
+    columns = ", ".join(_q(name) for name in reader.schema_arrow.names)
+    read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError):  # a larger pipe means fewer wake-ups between the two sides
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    sent = {"rows": 0}
+    failure: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            with os.fdopen(write_fd, "wb", buffering=1 << 20) as sink:
+                options = pa_csv.WriteOptions(include_header=False, batch_size=batch_rows)
+                for batch in reader.iter_batches(batch_size=batch_rows):
+                    pa_csv.write_csv(batch, sink, options)
+                    sent["rows"] += batch.num_rows
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    producer = threading.Thread(target=produce, name=f"csv-{parquet.stem}", daemon=True)
+    producer.start()
+    try:
+        with os.fdopen(read_fd, "rb", buffering=1 << 20) as source:
+            cursor.copy_expert(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)", source, size=1 << 20)
+    finally:
+        producer.join()
+    if failure:
+        raise OperationFailed(f"dataload: reading {parquet} failed: {failure[0]}")
+    return sent["rows"]
+
+
+def _required_indexes(table: str) -> dict[str, str]:
+    """The indexes the loader guarantees: unique key, q3c spatial, truth_match's match key."""
+    qualified = f"{_q(SCHEMA_NAME)}.{_q(table)}"
+    ra, dec = POSITION_COLUMNS[table]
+    key = KEY_COLUMNS[table]
+    indexes = {
+        f"{table}_key_idx": f"CREATE UNIQUE INDEX {table}_key_idx ON {qualified} ({_q(key)})",
+        f"{table}_q3c_idx": f"CREATE INDEX {table}_q3c_idx ON {qualified} (q3c_ang2ipix({_q(ra)}, {_q(dec)}))",
+    }
+    if table == "truth_match":
+        indexes["truth_match_match_objectid_idx"] = (
+            f"CREATE INDEX truth_match_match_objectid_idx ON {qualified} ({_q('match_objectId')})"
+        )
+    return indexes
+
+
+def _existing_indexes(cursor: Any, table: str) -> dict[str, str]:
+    cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                   (SCHEMA_NAME, table))
+    return {name: definition for name, definition in cursor.fetchall()}
+
+
+def _rebuild_plan(existing: dict[str, str], table: str) -> list[str]:
+    """Index statements after the load: every index that was there (DaCHS may add its own), plus
+    the required ones that no existing index already provides (a q3c index is a q3c index)."""
+    plan = list(existing.values())
+    has_q3c = any("q3c_ang2ipix" in definition for definition in existing.values())
+    for name, statement in _required_indexes(table).items():
+        if name in existing or (name.endswith("_q3c_idx") and has_q3c):
+            continue
+        plan.append(statement)
+    return plan
+
+
+def _db_checksum(cursor: Any, table: str) -> tuple[int, str]:
+    cursor.execute(checksum_sql(SCHEMA_NAME, table, KEY_COLUMNS[table], "postgresql"))
+    rows, checksum = cursor.fetchone()
+    return int(rows), str(checksum)
+
+
+def _load_table(conn: Any, table: str, parquet: Path, expected: tuple[int, str]) -> float:
+    """Replace ``table``'s content with the Parquet file in one transaction; return seconds."""
+    qualified = f"{_q(SCHEMA_NAME)}.{_q(table)}"
+    started = time.perf_counter()
+    try:
+        with conn.cursor() as cursor:
+            # Indexes are dropped for the COPY and rebuilt after it (much faster than maintaining them).
+            existing = _existing_indexes(cursor, table)
+            for name in existing:
+                cursor.execute(f"DROP INDEX {_q(SCHEMA_NAME)}.{_q(name)}")
+            cursor.execute(f"TRUNCATE {qualified}")
+            copy_parquet(cursor, parquet, qualified)
+            actual = _db_checksum(cursor, table)
+            if actual != expected:
+                raise OperationFailed(
+                    f"dataload: {SCHEMA_NAME}.{table} after COPY has (rows, checksum) {actual}, the Parquet "
+                    f"file {parquet} has {expected}; the load was rolled back."
+                )
+            for statement in _rebuild_plan(existing, table):
+                cursor.execute(statement)
+            cursor.execute(f"ANALYZE {qualified}")
+        conn.commit()
+    except Exception as exc:
+        conn.rollback()
+        if isinstance(exc, OperationFailed):
+            raise
+        raise OperationFailed(
+            f"dataload: loading {parquet} into {SCHEMA_NAME}.{table} failed and was rolled back "
+            f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
+            "fix the cause and run `idf local up` again."
+        ) from exc
+    return time.perf_counter() - started
+
+
+def load_all(
+    connection: PgConnection,
+    data_dir: Path,
+    manifest_path: Path,
+    tables: Iterable[str] = TABLE_NAMES,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda _message: None,
+) -> tuple[bool, LoadManifest]:
+    """Load every table whose data changed; return (anything loaded, manifest written)."""
+    previous = read_manifest(manifest_path)
+    records: dict[str, TableLoad] = dict(previous.tables) if previous else {}
+    changed = False
+    conn = connection.connect()
+    try:
+        for table in tables:
+            parquet = parquet_path(data_dir, table)
+            if not parquet.exists():
+                raise BadInput(f"{parquet}: missing Parquet file for table {table}; run the data generator first.")
+            old = records.get(table)
+            stat = parquet.stat()
+            same_file = old is not None and (old.parquet_size_bytes, old.parquet_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+            digest = old.parquet_sha256 if same_file and old is not None else _sha256(parquet)
+            if not force and old is not None and old.parquet_sha256 == digest:
+                with conn.cursor() as cursor:
+                    in_db = _db_checksum(cursor, table)
+                conn.rollback()
+                if in_db == (old.rows, old.checksum):
+                    progress(f"{table}: unchanged ({old.rows} rows), skipped")
+                    continue
+            keys = pq.read_table(parquet, columns=[KEY_COLUMNS[table]]).column(0)
+            expected = arrow_checksum(keys)
+            seconds = _load_table(conn, table, parquet, expected)
+            records[table] = TableLoad(
+                rows=expected[0], key_column=KEY_COLUMNS[table], checksum=expected[1],
+                parquet_file=str(parquet), parquet_sha256=digest, parquet_size_bytes=stat.st_size,
+                parquet_mtime_ns=stat.st_mtime_ns, load_seconds=round(seconds, 3),
+            )
+            changed = True
+            progress(f"{table}: loaded {expected[0]} rows in {seconds:.1f} s ({expected[0] / seconds:,.0f} rows/s)")
+    finally:
+        conn.close()
+    manifest = LoadManifest(database=connection.database, tables=records)
+    if changed or previous is None:
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(manifest.model_dump_json(indent=2) + "\n")
+        tmp.replace(manifest_path)
+    return changed, manifest

@@ -1,0 +1,115 @@
+"""`idf cost`: a stack's monthly estimate by resource, and the DMTN-125 reproduction."""
+
+# Services are imported inside the command: `idf --help` stays fast (CONTRIBUTING).
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from idf_ops.errors import BadInput
+
+__all__ = ["register"]
+
+
+def _bucket_sizes(values: list[str]) -> dict[str, float]:
+    sizes: dict[str, float] = {}
+    for value in values:
+        role, sep, gb = value.partition("=")
+        try:
+            sizes[role] = float(gb)
+        except ValueError:
+            sep = ""
+        if not sep or not role or sizes.get(role, -1) < 0:
+            raise BadInput(
+                f"--bucket-gb {value!r}: write ROLE=GB with GB >= 0, e.g. --bucket-gb butler_datastore=50000"
+            )
+    return sizes
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `cost` command to `idf`."""
+
+    @app.command("cost")
+    def cost(  # noqa: PLR0917 -- typer maps each parameter to an option
+        stack: Annotated[
+            str | None, typer.Argument(help="Stack name (dev, dp01, dp02, qserv-scale75) or stack file path.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
+        nodes_at: Annotated[
+            str, typer.Option("--nodes-at", help="Bill node pools at their min or max node count.")
+        ] = "min",
+        bucket_gb: Annotated[
+            list[str] | None,
+            typer.Option("--bucket-gb", help="Data held by a bucket role, ROLE=GB (repeatable)."),
+        ] = None,
+        egress_gb: Annotated[
+            float, typer.Option("--egress-gb", min=0, help="Internet egress, GB per month.")
+        ] = 0.0,
+        reproduce_dmtn125: Annotated[
+            bool,
+            typer.Option("--reproduce-dmtn125", help="Compare the model with DMTN-125's measured LSP test."),
+        ] = False,
+    ) -> None:
+        """Monthly cost estimate of a stack at list prices (data/prices/), broken down by resource."""
+        from idf_ops.cost.prices import load_price_table
+
+        prices = load_price_table()
+        if reproduce_dmtn125:
+            from idf_ops.cost.dmtn125 import compare_dmtn125
+
+            cmp = compare_dmtn125(prices)
+            if as_json:
+                typer.echo(cmp.model_dump_json(indent=2))
+                return
+            typer.echo("DMTN-125 LSP test (31 users, 2 h; charges for the day) vs the cost model:")
+            for key, measured in cmp.measured_usd.items():
+                typer.echo(
+                    f"  {key:<10} measured ${measured:7.2f}  model ${cmp.modelled_usd[key]:7.2f}  "
+                    f"{cmp.difference_percent[key]:+6.1f}%"
+                )
+            typer.echo(
+                f"  {'total':<10} measured ${cmp.measured_total_usd:7.2f}  "
+                f"model ${cmp.modelled_total_usd:7.2f}  "
+                f"{cmp.total_difference_percent:+6.1f}%"
+            )
+            typer.echo(
+                f"  memory/compute ratio: measured {cmp.memory_to_compute_ratio_measured:.4f}, "
+                f"list rates {cmp.memory_to_compute_ratio_modelled:.4f}"
+            )
+            typer.echo("  assumed shape: " + "; ".join(cmp.assumptions))
+            return
+        if stack is None:
+            raise BadInput("STACK is required (e.g. `idf cost dp01`), or pass --reproduce-dmtn125")
+        if nodes_at not in ("min", "max"):
+            raise BadInput(f"--nodes-at {nodes_at!r}: use min or max")
+        at: Literal["min", "max"] = "min" if nodes_at == "min" else "max"
+
+        from idf_ops.cost.estimate import estimate_cost
+        from idf_ops.cost.inventory import inventory_from_stack
+        from infra.config import load_stack_file, resolve_stack_file
+
+        cfg = load_stack_file(resolve_stack_file(stack))
+        inventory = inventory_from_stack(
+            cfg, nodes_at=at, bucket_gb=_bucket_sizes(bucket_gb or []), internet_egress_gb_per_month=egress_gb
+        )
+        estimate = estimate_cost(inventory, prices)
+        if as_json:
+            typer.echo(estimate.model_dump_json(indent=2))
+            return
+        typer.echo(f"{estimate.stack}: {estimate.price_table}")
+        typer.echo(f"  {'resource':<22} {'category':<11} {'$/month':>11} {'$/hour':>9}  detail")
+        for line in estimate.lines:
+            typer.echo(
+                f"  {line.resource:<22} {line.category:<11} {line.usd_per_month:11,.2f} "
+                f"{line.usd_per_hour:9.3f}  {line.detail}"
+            )
+        typer.echo(f"  {'TOTAL':<34} {estimate.usd_per_month:11,.2f} {estimate.usd_per_hour:9.3f}")
+        for category, usd in sorted(estimate.by_category_usd_per_month.items(), key=lambda kv: -kv[1]):
+            typer.echo(f"    {category:<12} ${usd:,.2f}/month")
+        for assumption in estimate.assumptions:
+            typer.echo(f"  assumed: {assumption}")
+        if estimate.unsourced_prices:
+            typer.echo(f"  prices to re-check (unsourced): {', '.join(estimate.unsourced_prices)}")

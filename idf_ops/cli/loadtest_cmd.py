@@ -1,0 +1,76 @@
+"""`idf loadtest`: list profiles and run one against a stack, with SLO verdicts as the exit code."""
+
+from __future__ import annotations
+
+# ruff: noqa: PLC0415 - heavy imports stay inside commands so that `idf --help` answers at once
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `loadtest` command group to `idf`."""
+    loadtest_app = typer.Typer(
+        help="Locust load tests of TAP, Qserv and the Science Platform, with SLO verdicts."
+    )
+    app.add_typer(loadtest_app, name="loadtest")
+
+    @loadtest_app.command("list")
+    def list_command() -> None:
+        """List the profiles in loadtests/profiles/ with their bounds."""
+        from idf_ops.loadtest.profiles import list_profiles
+
+        for profile in list_profiles():
+            classes = ", ".join(entry.user_class for entry in profile.user_classes)
+            typer.echo(
+                f"{profile.name:<24} {profile.users:>4} users  {profile.run_time_s:>5} s  "
+                f"[{classes}]\n{'':<26}{profile.description}"
+            )
+
+    @loadtest_app.command("run")
+    def run_command(  # noqa: PLR0917 - typer maps each parameter to an option
+        profile: Annotated[str, typer.Argument(metavar="PROFILE", help="Profile name or file.")],
+        stack: Annotated[str, typer.Option("--stack", help="Stack whose outputs give the targets.")],
+        workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="1, or master + N.")] = 1,
+        out: Annotated[Path | None, typer.Option("--out", help="Output folder (default under var/).")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", help="Seed of query parameters.")] = None,
+        image: Annotated[str, typer.Option("--image", help="Image for GKE runs.")] = "idf-loadtest:0.1.0",
+    ) -> int:
+        """Run PROFILE against STACK; exit 0 when every SLO holds, 1 when one fails, 2 on bad input."""
+        from idf_ops.loadtest.service import ManifestPlan, RunRequest, run_profile
+
+        request = RunRequest(
+            profile=profile, stack=stack, workers=workers, out_dir=out, seed=seed, image=image
+        )
+        result = run_profile(request, progress=lambda line: typer.echo(line, err=True))
+        if isinstance(result, ManifestPlan):
+            typer.echo(
+                f"{result.path}: {result.documents} Kubernetes manifests, validated offline "
+                "(kubernetes-validate, strict)."
+            )
+            typer.echo("No cluster is reachable from here, so nothing was deployed. To run on GKE:")
+            for command in result.commands:
+                typer.echo(f"  {command}")
+            return 0
+        for kind in result.request_kinds:
+            typer.echo(
+                f"{kind.kind:<34} {kind.count:>6} req {kind.failures:>5} fail  p50 {kind.p50_ms:>7.0f} ms  "
+                f"p95 {kind.p95_ms:>7.0f} ms  p99 {kind.p99_ms:>7.0f} ms  {kind.requests_per_s:>7.2f} req/s"
+            )
+        for verdict in result.slos:
+            line = f"SLO {verdict.kind}: {verdict.verdict}"
+            for check in verdict.breaches():
+                line += f"\n    {check.kind} {check.metric} = {check.actual:g} (limit {check.threshold:g})"
+            typer.echo(line)
+        typer.echo(
+            f"locust CPU {result.locust.cpu_seconds:.1f} s = {result.locust.cpu_share_of_machine:.1%} "
+            f"of {result.locust.cores} cores"
+        )
+        typer.echo(f"verdict: {result.verdict}  ({result.output_dir}/summary.json)")
+        if result.verdict == "fail":
+            typer.echo(f"failed SLOs: {', '.join(result.failed_slos)}", err=True)
+            return 1
+        return 0

@@ -1,0 +1,100 @@
+"""`idf gates check` as a service: select checkpoints, run their gates on a stack, build the report.
+
+The CLI parses arguments and prints; this module decides (which checkpoints, which gates, which
+status) and returns a :class:`~idf_ops.gates.report.Report`. Storage lives elsewhere: the stack
+outputs contract (:func:`idf_ops.stack_outputs.load_outputs`), the registry loaders and the
+renderers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from idf_ops.errors import BadInput
+from idf_ops.gates.checks import resolve_check
+from idf_ops.gates.registry import (
+    ATTESTATIONS_PATH,
+    REGISTRY_PATH,
+    Checkpoint,
+    Gate,
+    Registry,
+    load_attestations,
+    load_registry,
+)
+from idf_ops.gates.report import GateResult, Report, checkpoint_result, summarize
+from idf_ops.gates.runner import CheckContext, run_gates
+from idf_ops.paths import state_dir
+from idf_ops.stack_outputs import load_outputs
+
+__all__ = ["check_gates", "select_checkpoints"]
+
+
+def select_checkpoints(
+    registry: Registry, wanted: list[str], registry_path: Path = REGISTRY_PATH
+) -> list[Checkpoint]:
+    """The checkpoints asked for (all when none), in registry order; unknown ids are bad input."""
+    if not wanted:
+        return registry.checkpoints
+    unknown = [cid for cid in wanted if registry.get(cid) is None]
+    if unknown:
+        known = ", ".join(c.id for c in registry.checkpoints)
+        raise BadInput(
+            f"{registry_path}: unknown milestone {', '.join(unknown)}; use one of: {known}"
+        )
+    chosen = {registry.get(cid).id for cid in wanted}  # type: ignore[union-attr]
+    return [c for c in registry.checkpoints if c.id in chosen]
+
+
+def check_gates(
+    stack: str,
+    wanted: list[str],
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    max_loadtest_age_hours: float | None = None,
+    registry_path: Path = REGISTRY_PATH,
+    attestations_path: Path = ATTESTATIONS_PATH,
+    on_done: Callable[[str, GateResult], None] | None = None,
+) -> Report:
+    """Run the gates of the selected checkpoints against `stack`; statuses as of `today`."""
+    started = time.monotonic()
+    registry = load_registry(registry_path)
+    attestations = load_attestations(registry, attestations_path)
+    checkpoints = select_checkpoints(registry, wanted, registry_path)
+    outputs = load_outputs(stack)
+    now = now or dt.datetime.now(dt.UTC)
+    today = today or now.date()
+    ctx = CheckContext(
+        outputs=outputs,
+        now=now,
+        loadtests_dir=state_dir("loadtests", stack),
+        max_loadtest_age_hours=max_loadtest_age_hours,
+    )
+    jobs: list[tuple[str, Gate]] = [(c.id, gate) for c in checkpoints for gate in c.gates]
+    results = run_gates(jobs, ctx, lambda gate: resolve_check(ctx, gate), on_done=on_done)
+    rows = [
+        checkpoint_result(
+            checkpoint,
+            [results[(checkpoint.id, gate.id)] for gate in checkpoint.gates],
+            attestations.get(checkpoint.id),
+            today,
+        )
+        for checkpoint in checkpoints
+    ]
+    summary = summarize(rows)
+    return Report(
+        stack=outputs.stack,
+        stack_kind=outputs.kind,
+        offline_plan=outputs.offline_plan,
+        stand_ins=outputs.stand_ins,
+        today=today,
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        wall_time_s=round(time.monotonic() - started, 2),
+        selected=[c.id for c in checkpoints] if wanted else [],
+        summary=summary,
+        ok=summary.required_gates_failed == 0,
+        checkpoints=rows,
+    )

@@ -1,0 +1,1 @@
+"""Load-test services of `idf loadtest`: profiles, targets, running Locust, reports, plots, GKE manifests."""

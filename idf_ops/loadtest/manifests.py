@@ -1,0 +1,216 @@
+"""Kubernetes manifests of a distributed Locust run on a GKE stack, rendered and validated offline.
+
+For runs larger than one machine the engine is Locust's own distributed mode inside the stack's
+cluster: a ConfigMap with the run configuration, a master (a Job: a headless run ends, and a
+Deployment would restart it into a second run), a Service in front of the master's port, and a
+Deployment of N workers. Secrets are not rendered: pods mount the Secret ``idf-loadtest-secrets``
+(hub admin token, Qserv password) that the operator creates from Secret Manager. Manifests are
+checked with kubernetes-validate (strict) against the cluster's Kubernetes version; nothing is
+applied from here (no cluster is reachable): the command prints the ``kubectl apply`` to run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# ruff: noqa: PLC0415 - kubernetes-validate (~110 MB of schemas) is imported only to validate
+from idf_ops.errors import OperationFailed
+from loadtests.runconfig import RUN_CONFIG_ENV, RunConfig
+
+__all__ = ["KUBERNETES_VERSION", "NAMESPACE", "render_manifests", "validate_manifests", "write_manifests"]
+
+KUBERNETES_VERSION = "1.30.0"
+NAMESPACE = "idf-loadtest"
+_MASTER_PORT = 5557
+_CONFIG_DIR = "/etc/idf-loadtest"
+_SECRETS_DIR = "/var/run/idf-loadtest-secrets"
+_REPORTS_DIR = "/reports"
+
+
+def _labels(component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": "locust",
+        "app.kubernetes.io/part-of": "idf-loadtest",
+        "app.kubernetes.io/component": component,
+    }
+
+
+def _pod_spec(
+    image: str,
+    command: list[str],
+    *,
+    cpu: str,
+    memory: str,
+    restart: str,
+    ports: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": "locust",
+        "image": image,
+        "command": command,
+        "env": [{"name": RUN_CONFIG_ENV, "value": f"{_CONFIG_DIR}/run-config.json"}],
+        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [
+            {"name": "run-config", "mountPath": _CONFIG_DIR, "readOnly": True},
+            {"name": "secrets", "mountPath": _SECRETS_DIR, "readOnly": True},
+            {"name": "reports", "mountPath": _REPORTS_DIR},
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a pod-local emptyDir, not a shared /tmp
+        ],
+    }
+    if ports:
+        container["ports"] = ports
+    return {
+        "restartPolicy": restart,
+        "containers": [container],
+        "volumes": [
+            {"name": "run-config", "configMap": {"name": "locust-run-config"}},
+            {"name": "secrets", "secret": {"secretName": "idf-loadtest-secrets", "optional": True}},
+            {"name": "reports", "emptyDir": {}},
+            {"name": "tmp", "emptyDir": {}},
+        ],
+    }
+
+
+def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dict[str, Any]]:
+    """Namespace, ConfigMap, master Job, master Service, worker Deployment for one run."""
+    profile = config.profile
+    pod_config = config.model_copy(
+        update={
+            "hub_token_file": f"{_SECRETS_DIR}/hub-admin-token" if config.hub_token_file else None,
+            "qserv": config.qserv.model_copy(update={"password_file": f"{_SECRETS_DIR}/qserv-password"}),
+        }
+    )
+    locustfile = "/app/loadtests/locustfile.py"
+    master_command = [
+        "locust",
+        "-f",
+        locustfile,
+        "--headless",
+        "--master",
+        "--expect-workers",
+        str(workers),
+        "--expect-workers-max-wait",
+        "300",
+        "--users",
+        str(profile.users),
+        "--spawn-rate",
+        str(profile.spawn_rate_per_s),
+        "--run-time",
+        f"{profile.run_time_s}s",
+        "--stop-timeout",
+        str(profile.stop_timeout_s),
+        "--csv",
+        f"{_REPORTS_DIR}/locust",
+        "--csv-full-history",
+        "--html",
+        f"{_REPORTS_DIR}/report.html",
+        "--only-summary",
+    ]
+    worker_command = [
+        "locust",
+        "-f",
+        locustfile,
+        "--worker",
+        "--master-host",
+        "locust-master",
+        "--master-port",
+        str(_MASTER_PORT),
+    ]
+    master_deadline_s = profile.run_time_s + profile.stop_timeout_s + 600
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": NAMESPACE, "labels": _labels("namespace")},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "locust-run-config", "namespace": NAMESPACE, "labels": _labels("config")},
+            "data": {"run-config.json": pod_config.model_dump_json(indent=2, by_alias=True)},
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "locust-master", "namespace": NAMESPACE, "labels": _labels("master")},
+            "spec": {
+                "backoffLimit": 0,
+                "activeDeadlineSeconds": master_deadline_s,
+                "ttlSecondsAfterFinished": 86400,
+                "template": {
+                    "metadata": {"labels": _labels("master")},
+                    "spec": _pod_spec(
+                        image,
+                        master_command,
+                        cpu="1",
+                        memory="2Gi",
+                        restart="Never",
+                        ports=[{"name": "locust-master", "containerPort": _MASTER_PORT}],
+                    ),
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "locust-master", "namespace": NAMESPACE, "labels": _labels("master")},
+            "spec": {
+                "selector": _labels("master"),
+                "ports": [
+                    {
+                        "name": "locust-master",
+                        "port": _MASTER_PORT,
+                        "targetPort": _MASTER_PORT,
+                        "protocol": "TCP",
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "locust-worker", "namespace": NAMESPACE, "labels": _labels("worker")},
+            "spec": {
+                "replicas": workers,
+                "selector": {"matchLabels": _labels("worker")},
+                "template": {
+                    "metadata": {"labels": _labels("worker")},
+                    # One core per worker: a worker whose CPU saturates goes "missing" (locust #1158).
+                    "spec": _pod_spec(image, worker_command, cpu="1", memory="1Gi", restart="Always"),
+                },
+            },
+        },
+    ]
+
+
+def validate_manifests(documents: list[dict[str, Any]], version: str = KUBERNETES_VERSION) -> None:
+    """kubernetes-validate (strict) every document; OperationFailed names the first invalid one."""
+    import kubernetes_validate
+
+    for document in documents:
+        name = f"{document.get('kind')}/{document.get('metadata', {}).get('name')}"
+        if not document.get("metadata", {}).get("name"):
+            raise OperationFailed(f"{name}: manifest without metadata.name")
+        try:
+            kubernetes_validate.validate(document, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(part) for part in exc.path)
+            raise OperationFailed(f"{name}: invalid manifest at {path or '(top)'}: {exc.message}") from exc
+
+
+def write_manifests(documents: list[dict[str, Any]], out_dir: Path) -> Path:
+    """One multi-document YAML file, ``locust-gke.yaml``, in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "locust-gke.yaml"
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return path

@@ -1,0 +1,201 @@
+"""Reports of a run: Locust's stats CSV -> per-kind statistics -> SLO verdicts -> ``summary.json``; the plot.
+
+The summary is the document the readiness gates consume; its shape is documented in
+``loadtests/README.md`` and versioned by ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+# ruff: noqa: PLC0415 - matplotlib is imported only when a plot is drawn
+from pydantic import BaseModel, ConfigDict, Field
+
+from idf_ops.errors import OperationFailed
+from loadtests.profile import Profile
+from loadtests.slo import KindStats, SloVerdict, evaluate, overall_verdict
+
+__all__ = [
+    "LocustProcessInfo",
+    "RunSummary",
+    "build_summary",
+    "plot_history",
+    "read_group_stats",
+    "read_kind_stats",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocustProcessInfo(_Model):
+    """How the load generator itself behaved."""
+
+    workers: int = Field(title="Workers", description="Locust worker processes (1: standalone).")
+    exit_code: int | None = Field(
+        title="Locust exit code", description="Exit code of the Locust (master) process."
+    )
+    cpu_seconds: float = Field(title="CPU (s)", description="CPU time used by all Locust processes.")
+    cpu_share_of_machine: float = Field(
+        title="CPU share of the machine", description="cpu_seconds / (wall seconds x cores), 0-1."
+    )
+    cores: int = Field(title="Cores", description="CPU cores of the machine.")
+
+
+class RunSummary(_Model):
+    """``summary.json``: one load-test run, self-describing."""
+
+    schema_version: Literal[1] = Field(
+        default=1, title="Schema version", description="Bumped on breaking changes."
+    )
+    profile: str = Field(title="Profile", description="Profile name.")
+    profile_description: str = Field(title="Profile description", description="What the profile proves.")
+    stack: str = Field(title="Stack", description="Stack the targets came from.")
+    output_dir: str = Field(
+        title="Output folder", description="Folder holding this summary and the artifacts."
+    )
+    targets: dict[str, str] = Field(title="Targets", description="Service -> endpoint it was run against.")
+    started_at: datetime = Field(title="Started at", description="ISO 8601 UTC.")
+    finished_at: datetime = Field(title="Finished at", description="ISO 8601 UTC.")
+    duration_s: float = Field(title="Duration (s)", description="Wall clock of the run.")
+    users: int = Field(title="Users", description="Target concurrent users.")
+    verdict: Literal["pass", "fail"] = Field(title="Verdict", description="pass when every SLO holds.")
+    failed_slos: list[str] = Field(title="Failed SLOs", description="Kind patterns of the SLOs that failed.")
+    request_kinds: list[KindStats] = Field(title="Request kinds", description="Statistics per request kind.")
+    total: KindStats | None = Field(title="Total", description="Locust's aggregated row.")
+    groups: list[KindStats] = Field(
+        title="SLO groups",
+        description="Merged statistics of the kinds each SLO pattern matches (kind = the pattern).",
+    )
+    slos: list[SloVerdict] = Field(title="SLO verdicts", description="Every SLO with its checks.")
+    locust: LocustProcessInfo = Field(title="Locust", description="The load generator's own figures.")
+    artifacts: dict[str, str] = Field(
+        title="Artifacts", description="Name -> file (relative to the summary)."
+    )
+
+
+def _ms(value: str) -> float:
+    return float(value) if value not in ("", "N/A") else 0.0
+
+
+def read_kind_stats(stats_csv: Path) -> tuple[list[KindStats], KindStats | None]:
+    """Rows of Locust's ``<prefix>_stats.csv`` (per kind) and its Aggregated row."""
+    if not stats_csv.is_file():
+        raise OperationFailed(f"{stats_csv}: Locust wrote no statistics; see locust.log next to it.")
+    kinds: list[KindStats] = []
+    total = None
+    with stats_csv.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            stats = KindStats(
+                kind=row["Name"],
+                request_type=row["Type"] or "",
+                count=int(row["Request Count"]),
+                failures=int(row["Failure Count"]),
+                p50_ms=_ms(row["50%"]),
+                p95_ms=_ms(row["95%"]),
+                p99_ms=_ms(row["99%"]),
+                max_ms=_ms(row["Max Response Time"]),
+                requests_per_s=float(row["Requests/s"] or 0),
+            )
+            if row["Name"] == "Aggregated":
+                total = stats
+            else:
+                kinds.append(stats)
+    return kinds, total
+
+
+def read_group_stats(path: Path) -> dict[str, KindStats]:
+    """The merged statistics per SLO pattern the locustfile wrote at the end ({} when absent)."""
+    if not path.is_file():
+        return {}
+    document = json.loads(path.read_text())
+    return {
+        pattern: KindStats(kind=pattern, request_type="GROUP", **{k: v for k, v in values.items()})
+        for pattern, values in document.items()
+    }
+
+
+def build_summary(
+    *,
+    profile: Profile,
+    stack: str,
+    targets: dict[str, str],
+    started_at: datetime,
+    finished_at: datetime,
+    stats_csv: Path,
+    locust: LocustProcessInfo,
+    artifacts: dict[str, str],
+    output_dir: Path,
+) -> RunSummary:
+    """Statistics + SLO verdicts of a finished run."""
+    kinds, total = read_kind_stats(stats_csv)
+    groups = read_group_stats(stats_csv.with_name("group-stats.json"))
+    verdicts: list[SloVerdict] = evaluate(profile.slos, kinds, groups)
+    return RunSummary(
+        profile=profile.name,
+        profile_description=profile.description,
+        stack=stack,
+        output_dir=str(output_dir),
+        targets=targets,
+        started_at=started_at,
+        finished_at=finished_at,
+        duration_s=round((finished_at - started_at).total_seconds(), 3),
+        users=profile.users,
+        verdict=overall_verdict(verdicts),
+        failed_slos=[v.kind for v in verdicts if v.verdict == "fail"],
+        request_kinds=kinds,
+        total=total,
+        groups=list(groups.values()),
+        slos=verdicts,
+        locust=locust,
+        artifacts=artifacts,
+    )
+
+
+def plot_history(history_csv: Path, png: Path, title: str) -> None:
+    """Latency percentiles (p50, p95, p99) and active users over time, from Locust's stats history."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times: list[float] = []
+    users: list[int] = []
+    series: dict[str, list[float]] = {"50%": [], "95%": [], "99%": []}
+    rps: list[float] = []
+    with history_csv.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] != "Aggregated":
+                continue
+            times.append(float(row["Timestamp"]))
+            users.append(int(row["User Count"]))
+            rps.append(_ms(row["Requests/s"]))
+            for key, values in series.items():
+                values.append(_ms(row[key]) / 1000)
+    if not times:
+        raise OperationFailed(f"{history_csv}: no Aggregated rows to plot; the run recorded no requests.")
+    elapsed = [t - times[0] for t in times]
+    figure, (latency_axis, load_axis) = plt.subplots(2, 1, sharex=True, figsize=(10, 7))
+    for key, values in series.items():
+        latency_axis.plot(elapsed, values, label=f"p{key.rstrip('%')}")
+    latency_axis.set_ylabel("response time (s)")
+    latency_axis.set_title(title)
+    latency_axis.legend(loc="upper left")
+    latency_axis.grid(alpha=0.3)
+    load_axis.plot(elapsed, users, color="tab:gray", label="active users")
+    load_axis.set_ylabel("active users")
+    load_axis.set_xlabel("time since start (s)")
+    rps_axis = load_axis.twinx()
+    rps_axis.plot(elapsed, rps, color="tab:green", label="requests/s")
+    rps_axis.set_ylabel("requests/s")
+    load_axis.legend(loc="upper left")
+    rps_axis.legend(loc="upper right")
+    load_axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(png, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,1 @@
+"""The local IDF stack: Ansible runs, service health checks, the Butler repository builder."""

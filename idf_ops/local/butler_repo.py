@@ -1,0 +1,260 @@
+"""The DP0.1 Gen3 Butler repository of the local stack (lsst-daf-butler, PostgreSQL registry).
+
+What :func:`build_repo` makes, idempotently (each step only adds what is missing):
+
+- the repository (``Butler.makeRepo``) with its registry in PostgreSQL and a local-directory
+  datastore;
+- dimension records: instrument ``LSSTCam-imSim`` (189 detectors, the six ``*_sim_1.4`` filters),
+  the bands, and skymap ``DC2`` with its tracts and 7 × 7 patches over the DC2 footprint (from the
+  simplified sky map of :mod:`idf_ops.catalogs.footprint`, with sphgeom regions);
+- the four RUN collections of the seed under the CHAINED collection ``2.2i/runs/DP0.1``;
+- the dataset types of the seed's Appendix B with their real storage classes (``ExposureF``,
+  ``SourceCatalog``, ...). Putting those needs the Science Pipelines (lsst.afw, lsst.obs_lsst),
+  which are not on PyPI, so none of them holds data here;
+- datasets that are stored and readable with PyPI software: ``packages`` (``Packages``, one per
+  RUN as in Appendix B) and a local addition, ``objectTable_tract`` (``ArrowTable``): the object
+  catalog rows of a few tracts, read from the Parquet files of the data load;
+- the user-facing read-only config: the same repository through the SELECT-only registry role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from idf_ops.catalogs import footprint
+from idf_ops.errors import BadInput, OperationFailed
+
+__all__ = [
+    "CHAIN",
+    "DATASET_TYPES",
+    "INSTRUMENT",
+    "RUNS",
+    "SKYMAP",
+    "BuildResult",
+    "build_repo",
+    "write_readonly_config",
+]
+
+INSTRUMENT = "LSSTCam-imSim"
+SKYMAP = "DC2"
+CHAIN = "2.2i/runs/DP0.1"
+#: The four Gen3 RUN collections converted from DESC's Gen2 reruns (seed §2.1.2).
+RUNS = (
+    "2.2i/runs/DP0.1/calexp/v1",
+    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1/u",
+    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1/grizy",
+    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1",
+)
+_COADD_RUN = "2.2i/runs/DP0.1/coadd/wfd/dr6/v1"
+_DETECTORS = 189
+_FILTERS = {band: f"{band}_sim_1.4" for band in "ugrizy"}
+_VISIT = ("instrument", "detector", "visit")
+_COADD = ("band", "skymap", "tract", "patch")
+_MERGED = ("skymap", "tract", "patch")
+
+#: Appendix B of the seed: dataset type -> (dimensions, storage class, is calibration).
+DATASET_TYPES: dict[str, tuple[tuple[str, ...], str, bool]] = {
+    "skyMap": (("skymap",), "SkyMap", False),
+    "raw": (("instrument", "detector", "exposure"), "Exposure", False),
+    "icSrc": (_VISIT, "SourceCatalog", False),
+    "calexp": (_VISIT, "ExposureF", False),
+    "calexpBackground": (_VISIT, "Background", False),
+    "src": (_VISIT, "SourceCatalog", False),
+    "srcMatch": (_VISIT, "Catalog", False),
+    "skyCorr": (_VISIT, "Background", False),
+    "deepCoadd": (_COADD, "ExposureF", False),
+    "deepCoadd_calexp": (_COADD, "ExposureF", False),
+    "deepCoadd_calexp_background": (_COADD, "Background", False),
+    "deepCoadd_deblendedFlux": (_COADD, "SourceCatalog", False),
+    "deepCoadd_det": (_COADD, "SourceCatalog", False),
+    "deepCoadd_forced_src": (_COADD, "SourceCatalog", False),
+    "deepCoadd_mcalmax_deblended": (_MERGED, "SourceCatalog", False),
+    "deepCoadd_meas": (_COADD, "SourceCatalog", False),
+    "deepCoadd_measMatch": (_COADD, "Catalog", False),
+    "deepCoadd_measMatchFull": (_COADD, "Catalog", False),
+    "deepCoadd_mergeDet": (_MERGED, "SourceCatalog", False),
+    "deepCoadd_ngmix_deblended": (_MERGED, "SourceCatalog", False),
+    "deepCoadd_nImage": (_COADD, "ImageU", False),
+    "deepCoadd_ref": (_MERGED, "SourceCatalog", False),
+    "icSrc_schema": ((), "SourceCatalog", False),
+    "src_schema": ((), "SourceCatalog", False),
+    "deepCoadd_meas_schema": ((), "SourceCatalog", False),
+    "deepCoadd_mergeDet_schema": ((), "SourceCatalog", False),
+    "deepCoadd_ngmix_deblended_schema": ((), "SourceCatalog", False),
+    "deepCoadd_peak_schema": ((), "PeakCatalog", False),
+    "deepCoadd_ref_schema": ((), "SourceCatalog", False),
+    "deepCoadd_forced_src_schema": ((), "SourceCatalog", False),
+    "deepCoadd_deblendedFlux_schema": ((), "SourceCatalog", False),
+    "deepCoadd_deblendedModel_schema": ((), "SourceCatalog", False),
+    "deepCoadd_det_schema": ((), "SourceCatalog", False),
+    "deepCoadd_mcalmax_deblended_schema": ((), "SourceCatalog", False),
+    "camera": (("instrument",), "Camera", True),
+    "bias": (("instrument", "detector"), "ExposureF", True),
+    "dark": (("instrument", "detector"), "ExposureF", True),
+    "flat": (("instrument", "detector", "physical_filter"), "ExposureF", True),
+    "cal_ref_cat_2_2": (("htm7",), "SimpleCatalog", False),
+    "packages": ((), "Packages", False),
+}
+#: Local addition (not in DP0.1): small per-tract object tables that PyPI software can store and read.
+STORED_CATALOG_TYPE = ("objectTable_tract", ("skymap", "tract"), "ArrowTable")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build_repo` changed."""
+
+    changed: bool
+    steps: list[str]
+
+
+def _box_region(ra_min: float, ra_max: float, dec_min: float, dec_max: float) -> Any:
+    from lsst.sphgeom import ConvexPolygon, LonLat, UnitVector3d
+
+    corners = [(ra_min, dec_min), (ra_max, dec_min), (ra_max, dec_max), (ra_min, dec_max)]
+    return ConvexPolygon([UnitVector3d(LonLat.fromDegrees(ra, dec)) for ra, dec in corners])
+
+
+def _insert_instrument(registry: Any) -> None:
+    """Instrument, physical filters (bands follow from them) and detectors of LSSTCam-imSim."""
+    registry.insertDimensionData("instrument", {
+        "name": INSTRUMENT, "visit_max": 10**8, "exposure_max": 10**8, "detector_max": _DETECTORS,
+        "class_name": "lsst.obs.lsst.LsstCamImSim",
+    })
+    registry.insertDimensionData("physical_filter", *(
+        {"instrument": INSTRUMENT, "name": name, "band": band} for band, name in _FILTERS.items()
+    ))
+    registry.insertDimensionData("detector", *(
+        {"instrument": INSTRUMENT, "id": i, "full_name": f"R{i // 9:02d}_S{i % 9:02d}",
+         "name_in_raft": f"S{i % 9:02d}", "raft": f"R{i // 9:02d}", "purpose": "SCIENCE"}
+        for i in range(_DETECTORS)
+    ))
+
+
+def _insert_dimensions(butler: Any, steps: list[str]) -> None:
+    registry = butler.registry
+    existing_instruments = {r.name for r in butler.query_dimension_records("instrument", explain=False)}
+    if INSTRUMENT not in existing_instruments:
+        with butler.transaction():
+            _insert_instrument(registry)
+        steps.append(f"instrument {INSTRUMENT}: {_DETECTORS} detectors, {len(_FILTERS)} filters")
+    existing_skymaps = {r.name for r in butler.query_dimension_records("skymap", explain=False)}
+    if SKYMAP not in existing_skymaps:
+        tracts = footprint.footprint_tracts()
+        n = footprint.PATCHES_PER_SIDE
+        with butler.transaction():
+            registry.insertDimensionData("skymap", {
+                "name": SKYMAP,
+                "hash": hashlib.sha1(b"idf-dc2-rings-1.75deg-7x7").digest(),  # noqa: S324 - an identifier
+                "tract_max": max(t.tract_id for t in tracts) + 1, "patch_nx_max": n, "patch_ny_max": n,
+            })
+            registry.insertDimensionData("tract", *(
+                {"skymap": SKYMAP, "id": t.tract_id,
+                 "region": _box_region(t.ra_min_deg, t.ra_max_deg, t.dec_min_deg, t.dec_max_deg)}
+                for t in tracts
+            ))
+            patches = []
+            for t in tracts:
+                width, height = (t.ra_max_deg - t.ra_min_deg) / n, (t.dec_max_deg - t.dec_min_deg) / n
+                for x in range(n):
+                    for y in range(n):
+                        patches.append({
+                            "skymap": SKYMAP, "tract": t.tract_id, "id": x * n + y, "cell_x": x, "cell_y": y,
+                            "region": _box_region(t.ra_min_deg + x * width, t.ra_min_deg + (x + 1) * width,
+                                                  t.dec_min_deg + y * height, t.dec_min_deg + (y + 1) * height),
+                        })
+            registry.insertDimensionData("patch", *patches)
+        steps.append(f"skymap {SKYMAP}: {len(tracts)} tracts, {len(tracts) * n * n} patches")
+
+
+def _register_collections_and_types(butler: Any, steps: list[str]) -> None:
+    from lsst.daf.butler import CollectionType, DatasetType
+
+    registry = butler.registry
+    for run in RUNS:
+        if registry.registerRun(run):
+            steps.append(f"RUN {run}")
+    if registry.registerCollection(CHAIN, CollectionType.CHAINED):
+        steps.append(f"CHAINED {CHAIN}")
+    if list(registry.getCollectionChain(CHAIN)) != list(reversed(RUNS)):
+        # Search order: most derived first (coadds before calexps), as Gen2 parent chains did.
+        registry.setCollectionChain(CHAIN, list(reversed(RUNS)))
+        steps.append(f"chain {CHAIN} -> {', '.join(reversed(RUNS))}")
+    wanted = {name: spec for name, spec in DATASET_TYPES.items()}
+    wanted[STORED_CATALOG_TYPE[0]] = (STORED_CATALOG_TYPE[1], STORED_CATALOG_TYPE[2], False)
+    for name, (dimensions, storage_class, is_calibration) in wanted.items():
+        dataset_type = DatasetType(name, dimensions, storage_class, universe=butler.dimensions,
+                                   isCalibration=is_calibration)
+        if registry.registerDatasetType(dataset_type):
+            steps.append(f"dataset type {name} ({storage_class})")
+
+
+def _store_datasets(butler: Any, catalog_dir: Path, stored_tracts: int, steps: list[str]) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from lsst.utils.packages import Packages
+
+    for run in RUNS:
+        if butler.find_dataset("packages", collections=run) is None:
+            butler.put(Packages.fromSystem(), "packages", run=run)
+            steps.append(f"packages in {run}")
+    parquet = catalog_dir / "object.parquet"
+    if not parquet.exists():
+        raise BadInput(f"{parquet}: the object catalog is missing; run the data load (role dataload) first.")
+    objects = pq.read_table(parquet)
+    tracts = sorted(set(pc.unique(objects.column("tract")).to_pylist()))[:stored_tracts]
+    for tract in tracts:
+        data_id = {"skymap": SKYMAP, "tract": int(tract)}
+        if butler.find_dataset(STORED_CATALOG_TYPE[0], data_id, collections=_COADD_RUN) is not None:
+            continue
+        rows = objects.filter(pc.equal(objects.column("tract"), tract))
+        butler.put(rows, STORED_CATALOG_TYPE[0], data_id, run=_COADD_RUN)
+        steps.append(f"{STORED_CATALOG_TYPE[0]} tract {tract}: {rows.num_rows} rows")
+
+
+def write_readonly_config(repo: Path, reader_db_url: str, readonly_config: Path) -> bool:
+    """Write the read-only config (the repo's config with the SELECT-only registry URL)."""
+    from lsst.daf.butler import Config
+
+    config = Config(str(repo / "butler.yaml"))
+    config["registry", "db"] = reader_db_url
+    text = "# Read-only view of the DP0.1 Butler: SELECT-only registry role. Generated by `idf local butler-build`.\n"
+    text += config.dump() or ""
+    if readonly_config.exists() and readonly_config.read_text() == text:
+        return False
+    readonly_config.write_text(text)
+    readonly_config.chmod(0o644)
+    return True
+
+
+def build_repo(repo: Path, db_url: str, reader_db_url: str, readonly_config: Path,
+               catalog_dir: Path, stored_tracts: int) -> BuildResult:
+    """Create or complete the repository; see the module docstring for what it holds."""
+    from lsst.daf.butler import Butler, Config
+
+    steps: list[str] = []
+    config_file = repo / "butler.yaml"
+    if not config_file.exists():
+        config = Config()
+        config["registry", "db"] = db_url
+        try:
+            Butler.makeRepo(str(repo), config=config)
+        except Exception as exc:
+            config_file.unlink(missing_ok=True)  # a failed create leaves butler.yaml behind
+            raise OperationFailed(
+                f"butler: creating the repository at {repo} with registry {db_url} failed ({exc}); "
+                "check that PostgreSQL runs and the role can connect (LSST_DB_AUTH), then run `idf local up`."
+            ) from exc
+        steps.append(f"repository {repo}")
+    butler = Butler.from_config(str(repo), writeable=True)
+    try:
+        _insert_dimensions(butler, steps)
+        _register_collections_and_types(butler, steps)
+        _store_datasets(butler, catalog_dir, stored_tracts, steps)
+    finally:
+        butler.close()
+    if write_readonly_config(repo, reader_db_url, readonly_config):
+        steps.append(f"read-only config {readonly_config}")
+    return BuildResult(changed=bool(steps), steps=steps)

@@ -1,0 +1,41 @@
+"""Connections to the MariaDB stand-in: administration over the unix socket, clients over TCP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pymysql
+
+from idf_ops.errors import OperationFailed
+
+__all__ = ["connect", "connect_tcp"]
+
+
+def connect(socket_path: str, database: str | None = None, local_infile: bool = False) -> Any:
+    """Root connection over the unix socket (Debian's MariaDB authenticates root by socket)."""
+    try:
+        return pymysql.connect(
+            unix_socket=socket_path,
+            user="root",
+            database=database,
+            local_infile=local_infile,
+            autocommit=True,
+        )
+    except pymysql.err.OperationalError as exc:
+        raise OperationFailed(
+            f"qserv_local: MariaDB does not answer on {socket_path} ({exc.args[-1]}); start it with "
+            "`/etc/init.d/mariadb start` or run `idf local up`."
+        ) from exc
+
+
+def connect_tcp(host: str, port: int, user: str, password: str, database: str) -> Any:
+    """Client connection the way Qserv clients connect (MySQL protocol over TCP)."""
+    try:
+        return pymysql.connect(
+            host=host, port=port, user=user, password=password, database=database, connect_timeout=5
+        )
+    except pymysql.err.OperationalError as exc:
+        raise OperationFailed(
+            f"qserv_local: MariaDB (Qserv stand-in) at {host}:{port} refused {user!r} ({exc.args[-1]}); "
+            "run `idf local up` (or `idf local status` to see what is down)."
+        ) from exc

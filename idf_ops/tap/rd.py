@@ -1,0 +1,286 @@
+"""Generate the GAVO DaCHS resource descriptor (RD) of the DP0.1 catalogs from their Felis schema.
+
+The RD is never written by hand: every table, column, datatype, unit, UCD and description comes
+from the Felis YAML in lsst-sdm-schemas (``archive/dp01_dc2.yaml``), read through lsst-felis'
+pydantic model. The tables already exist and hold data (the ``catalogs`` and ``dataload`` roles),
+so the RD is imported metadata-only (``dachs imp -m``).
+
+Mapping decisions (documented here because DaCHS and Felis differ):
+
+- Felis datatypes map to the PostgreSQL types lsst-felis itself creates (``long`` -> ``bigint``,
+  ``char`` with a length -> ``char(n)``, ...), so that DaCHS' declared type equals the on-disk one.
+- Mixed-case names (``objectId``) are created quoted by lsst-felis on PostgreSQL, so they are
+  declared as DaCHS delimited identifiers (``quoted/objectId``); in ADQL they are written
+  ``"objectId"``. All-lower-case names stay regular identifiers.
+- Each table's main position is the column pair with UCDs ``pos.eq.ra`` / ``pos.eq.dec``. It is
+  declared as a q3c index with ``metaOnly`` (the loader builds the real q3c index), which is what
+  DaCHS' ADQL translator needs to turn ``CONTAINS(POINT, CIRCLE)`` into an indexed ``q3c_join``.
+- ``tap:principal`` 1 -> verbosity level 10 (shown by default), 0 -> 30.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from felis.datamodel import Column, Schema, Table
+from pydantic import ValidationError
+
+from idf_ops.errors import BadInput, IdfError
+
+__all__ = [
+    "DACHS_TYPES",
+    "DEFAULT_TABLE_RENAMES",
+    "default_felis_path",
+    "generate_rd",
+    "load_felis_schema",
+    "main",
+    "position_columns",
+    "served_names",
+    "write_if_changed",
+]
+
+# Felis datatype -> DaCHS (PostgreSQL) column type; `char`/`string`/`unicode` get a length below.
+DACHS_TYPES: dict[str, str] = {
+    "boolean": "boolean",
+    "byte": "smallint",
+    "short": "smallint",
+    "int": "integer",
+    "long": "bigint",
+    "float": "real",
+    "double": "double precision",
+    "char": "char",
+    "string": "text",
+    "unicode": "unicode",
+    "text": "text",
+    "binary": "bytea",
+    "timestamp": "timestamp",
+}
+
+# Null literals for integer columns in VOTable TABLEDATA: the type's smallest value, never a real id.
+_INTEGER_NULLS: dict[str, str] = {
+    "smallint": str(-(2**15)),
+    "integer": str(-(2**31)),
+    "bigint": str(-(2**63)),
+}
+
+# DaCHS 2.7 refuses tables named after ADQL reserved words (``position``): such a table is served
+# through a view under this name, created by DaCHS itself from the RD (``dachs imp RD views``).
+DEFAULT_TABLE_RENAMES: dict[str, str] = {"position": "position_"}
+
+_VERB_PRINCIPAL = "10"
+_VERB_SECONDARY = "30"
+
+
+def default_felis_path() -> Path:
+    """The DP0.1 Felis schema shipped by lsst-sdm-schemas."""
+    return Path(str(resources.files("lsst.sdm.schemas").joinpath("archive/dp01_dc2.yaml")))
+
+
+def load_felis_schema(path: Path) -> Schema:
+    """Read and validate a Felis YAML file; bad input becomes one actionable message."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise BadInput(
+            f"{path}: cannot read the Felis schema ({exc.strerror}); pass an existing file."
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path}: not valid YAML ({exc}); fix the file.") from exc
+    try:
+        return Schema.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise BadInput(
+            f"{path}: key {where}: {first['msg']}; the file must be a Felis schema (lsst-felis datamodel)."
+        ) from exc
+
+
+def _dachs_name(name: str) -> str:
+    """Regular identifiers stay as they are; mixed-case names become DaCHS delimited identifiers."""
+    return name if name == name.lower() else f"quoted/{name}"
+
+
+def _dachs_type(column: Column, table: Table, path: Path) -> str:
+    datatype = column.datatype.value if column.datatype is not None else ""
+    base_type = DACHS_TYPES.get(datatype)
+    if base_type is None:
+        raise BadInput(
+            f"{path}: key tables.{table.name}.columns.{column.name}.datatype: {datatype!r} has no DaCHS "
+            f"mapping; known Felis types are {', '.join(sorted(DACHS_TYPES))}."
+        )
+    if datatype == "char":
+        return f"char({column.length})" if column.length else "char"
+    return base_type
+
+
+def position_columns(table: Table) -> tuple[str, str] | None:
+    """The (ra, dec) column names of a table's main position, by UCD, or None without one."""
+    ra = [c.name for c in table.columns if (c.ivoa_ucd or "").split(";")[0] == "pos.eq.ra"]
+    dec = [c.name for c in table.columns if (c.ivoa_ucd or "").split(";")[0] == "pos.eq.dec"]
+    if len(ra) == 1 and len(dec) == 1:
+        return ra[0], dec[0]
+    return None
+
+
+def _sql_ident(name: str) -> str:
+    return name if name == name.lower() else f'"{name}"'
+
+
+def _column_element(parent: ET.Element, column: Column, table: Table, path: Path) -> None:
+    attrs = {
+        "name": _dachs_name(column.name),
+        "type": _dachs_type(column, table, path),
+        "verbLevel": _VERB_PRINCIPAL if column.tap_principal else _VERB_SECONDARY,
+        "required": "True" if column.nullable is False else "False",
+    }
+    unit = column.ivoa_unit or column.fits_tunit
+    if unit:
+        attrs["unit"] = unit
+    if column.ivoa_ucd:
+        attrs["ucd"] = column.ivoa_ucd
+    element = ET.SubElement(parent, "column", attrs)
+    if attrs["type"] in _INTEGER_NULLS and column.nullable is not False:
+        ET.SubElement(element, "values", {"nullLiteral": _INTEGER_NULLS[attrs["type"]]})
+    if column.description:
+        ET.SubElement(element, "description").text = column.description.strip()
+
+
+def _table_element(parent: ET.Element, table: Table, schema_name: str, served_name: str, path: Path) -> None:
+    attrs = {"id": served_name, "onDisk": "True", "adql": "True"}
+    if served_name != table.name:
+        # A plain view: PostgreSQL inlines it, so the q3c index of the base table still serves cones.
+        column_list = ", ".join(_sql_ident(column.name) for column in table.columns)
+        attrs["viewStatement"] = (
+            # Identifiers from the Felis schema, not user input.
+            f"CREATE OR REPLACE VIEW \\qName AS (SELECT {column_list} FROM {schema_name}.{table.name})"  # noqa: S608
+        )
+    element = ET.SubElement(parent, "table", attrs)
+    if table.description:
+        description = table.description.strip()
+        if served_name != table.name:
+            description += (
+                f" (Served as {served_name} because DaCHS does not accept the ADQL reserved word"
+                f" {table.name!r} as a table name.)"
+            )
+        ET.SubElement(element, "meta", {"name": "description"}).text = description
+    for column in table.columns:
+        _column_element(element, column, table, path)
+    position = position_columns(table)
+    if position is not None:
+        ra, dec = position
+        index = ET.SubElement(
+            element,
+            "index",
+            {
+                "name": f"q3c_{served_name}",
+                "columns": f"{ra},{dec}",
+                "kind": "q3c",
+                # The loader builds the index; DaCHS must only know about it (ADQL -> q3c_join).
+                "metaOnly": "True",
+            },
+        )
+        index.text = f"q3c_ang2ipix({_sql_ident(ra)}, {_sql_ident(dec)})"
+
+
+def served_names(schema: Schema, renames: dict[str, str] | None = None) -> dict[str, str]:
+    """Felis table name -> name under which DaCHS serves it (equal unless DaCHS refuses the name)."""
+    renames = DEFAULT_TABLE_RENAMES if renames is None else renames
+    return {table.name: renames.get(table.name, table.name) for table in schema.tables}
+
+
+def generate_rd(
+    schema: Schema, path: Path, title: str, creator: str, renames: dict[str, str] | None = None
+) -> str:
+    """Return the RD (XML text) declaring every table of ``schema`` for TAP.
+
+    Data element ``import`` names the loaded tables (``dachs imp -m``: metadata only); data element
+    ``views`` creates the views of renamed tables (``dachs imp RD views``: cheap, no data copied).
+    """
+    names = served_names(schema, renames)
+    resource = ET.Element("resource", {"schema": schema.name, "resdir": "."})
+    ET.SubElement(resource, "meta", {"name": "title"}).text = title
+    if schema.description:
+        ET.SubElement(resource, "meta", {"name": "description"}).text = schema.description.strip()
+    ET.SubElement(resource, "meta", {"name": "creator"}).text = creator
+    ET.SubElement(resource, "meta", {"name": "subject"}).text = "Astronomical catalogs"
+    for table in schema.tables:
+        _table_element(resource, table, schema.name, names[table.name], path)
+    # The tables are loaded outside DaCHS: this data element only names them, for `dachs imp -m`.
+    data = ET.SubElement(resource, "data", {"id": "import"})
+    for table in schema.tables:
+        if names[table.name] == table.name:
+            ET.SubElement(data, "make", {"table": table.name})
+    views = ET.SubElement(resource, "data", {"id": "views"})
+    for table in schema.tables:
+        if names[table.name] != table.name:
+            ET.SubElement(views, "make", {"table": names[table.name]})
+    ET.indent(resource, space="  ")
+    header = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f"<!-- Generated by idf_ops.tap.rd from {path.name} (lsst-sdm-schemas); do not edit. -->\n"
+    )
+    return header + ET.tostring(resource, encoding="unicode") + "\n"
+
+
+def write_if_changed(target: Path, text: str) -> bool:
+    """Write ``text`` to ``target`` only when it differs; return True when the file changed."""
+    if target.exists() and target.read_text() == text:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(target)
+    return True
+
+
+def _parse_served_names(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f'--served-names: not JSON ({exc.msg}); pass an object such as \'{{"position": "position_"}}\'.'
+        ) from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise BadInput("--served-names: must be a JSON object of table name -> served name (strings).")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: write the RD; print `changed` or `unchanged` (Ansible reads it)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--felis", type=Path, default=None, help="Felis YAML (default: sdm_schemas DP0.1).")
+    parser.add_argument("--output", type=Path, required=True, help="Where to write the RD (q.rd).")
+    parser.add_argument("--title", default="Rubin Data Preview 0.1 (DC2) catalogs", help="Resource title.")
+    parser.add_argument("--creator", default="Rubin Observatory LSST", help="Resource creator.")
+    parser.add_argument(
+        "--served-names",
+        default=None,
+        help='JSON object: Felis table -> name DaCHS serves it under (default {"position": "position_"}).',
+    )
+    args = parser.parse_args(argv)
+    felis_path = args.felis or default_felis_path()
+    try:
+        renames = _parse_served_names(args.served_names)
+        schema = load_felis_schema(felis_path)
+        rd_text = generate_rd(schema, felis_path, args.title, args.creator, renames)
+        changed = write_if_changed(args.output, rd_text)
+    except IdfError as exc:
+        print(f"idf-tap-rd: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print("changed" if changed else "unchanged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

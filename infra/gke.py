@@ -1,0 +1,96 @@
+"""GKE component: the cluster itself (its node pools are `infra.node_pools`).
+
+Private nodes, Workload Identity, a release channel, shielded nodes, master authorized networks,
+VPC-native (alias IP) networking, Dataplane V2 network policy, and the default node pool removed
+so that every pool is declared, sized and labelled by the stack config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.config import StackConfig
+
+__all__ = ["Cluster", "ClusterArgs"]
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    """Inputs of :class:`Cluster`."""
+
+    config: StackConfig
+    network_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    pods_range_name: str
+    services_range_name: str
+
+
+class Cluster(pulumi.ComponentResource):
+    """One GKE cluster, regional or zonal per stack."""
+
+    cluster: gcp.container.Cluster
+    location: str
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("idf:gke:Cluster", name, None, opts)
+        cfg = args.config
+        gke = cfg.gke
+        self.location = cfg.gcp_region if gke.location_type == "regional" else str(gke.zone)
+        self.cluster = gcp.container.Cluster(
+            name,
+            name=gke.cluster_name,
+            project=cfg.gcp_project,
+            location=self.location,
+            node_locations=list(gke.node_zones) if gke.location_type == "regional" else None,
+            network=args.network_id,
+            subnetwork=args.subnet_id,
+            # The default pool cannot be configured like ours: create one node and delete it.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            deletion_protection=gke.deletion_protection,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=args.pods_range_name,
+                services_secondary_range_name=args.services_range_name,
+            ),
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                # The endpoint stays reachable, but only from master_authorized_networks.
+                enable_private_endpoint=False,
+                master_ipv4_cidr_block=cfg.network.master_cidr,
+            ),
+            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                        cidr_block=an.cidr, display_name=an.display_name
+                    )
+                    for an in gke.master_authorized_networks
+                ],
+            ),
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=f"{cfg.gcp_project}.svc.id.goog"
+            ),
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=gke.release_channel),
+            enable_shielded_nodes=True,
+            datapath_provider="ADVANCED_DATAPATH",
+            enable_legacy_abac=False,
+            master_auth=gcp.container.ClusterMasterAuthArgs(
+                client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
+                    issue_client_certificate=False
+                )
+            ),
+            addons_config=gcp.container.ClusterAddonsConfigArgs(
+                gce_persistent_disk_csi_driver_config=gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(
+                    enabled=True
+                ),
+                http_load_balancing=gcp.container.ClusterAddonsConfigHttpLoadBalancingArgs(disabled=False),
+            ),
+            resource_labels=cfg.labels(),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {"name": self.cluster.name, "endpoint": self.cluster.endpoint, "location": self.location}
+        )

@@ -1,0 +1,234 @@
+"""Kubernetes layer: what the stack declares inside its GKE cluster, through pulumi_kubernetes
+with a Provider built from the cluster's kubeconfig.
+
+Namespaces with resource quotas, Kubernetes service accounts bound to the Workload Identity
+service accounts (`infra.iam`), the `qserv` StorageClass (PD CSI, retained, expandable), an
+internal static IP for the Qserv front end, and qserv-operator's `Qserv` custom resource sized
+from `idf:qserv` (czar/worker replicas and storage, placement on the Qserv pools).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from infra.config import StackConfig
+from infra.iam import WORKLOADS
+from infra.node_pools import k8s_taint_effect
+
+__all__ = ["QSERV_API_VERSION", "KubernetesLayer", "KubernetesLayerArgs", "kubeconfig", "qserv_spec"]
+
+QSERV_API_VERSION = "qserv.lsst.org/v1beta1"
+QSERV_FRONTEND_PORT = 4040
+
+
+def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
+    """A kubeconfig that authenticates with gke-gcloud-auth-plugin (no static credentials)."""
+    return f"""apiVersion: v1
+kind: Config
+clusters:
+- name: {cluster_name}
+  cluster:
+    server: https://{endpoint}
+    certificate-authority-data: {ca_certificate}
+contexts:
+- name: {cluster_name}
+  context:
+    cluster: {cluster_name}
+    user: {cluster_name}
+current-context: {cluster_name}
+users:
+- name: {cluster_name}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: gke-gcloud-auth-plugin
+      installHint: Install gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)
+      provideClusterInfo: true
+"""
+
+
+def _placement(cfg: StackConfig, pool_key: str, pool_name: str) -> dict[str, Any]:
+    pool = cfg.node_pools[pool_key]
+    return {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "cloud.google.com/gke-nodepool",
+                                    "operator": "In",
+                                    "values": [pool_name],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            }
+        },
+        "tolerations": [
+            {"key": t.key, "operator": "Equal", "value": t.value, "effect": k8s_taint_effect(t.effect)}
+            for t in pool.taints
+        ],
+    }
+
+
+def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | None) -> dict[str, Any]:
+    """The `spec` of the Qserv custom resource, sized from the stack config."""
+    q = cfg.qserv
+    if q is None:
+        raise ValueError("qserv_spec needs idf:qserv")  # guarded by the caller
+    query_service: dict[str, Any] = {
+        "type": "LoadBalancer",
+        "annotations": {"networking.gke.io/load-balancer-type": "Internal"},
+    }
+    if frontend_ip is not None:
+        query_service["loadBalancerIP"] = frontend_ip
+    return {
+        "image": q.image,
+        "storageClassName": "qserv",
+        "czar": {
+            "replicas": q.czar_replicas,
+            "storage": f"{q.czar_storage_gb}Gi",
+            "storageClassName": "qserv",
+            **_placement(cfg, q.czar_pool, pool_names[q.czar_pool]),
+        },
+        "worker": {
+            "replicas": q.worker_replicas,
+            "storage": f"{q.worker_storage_gb}Gi",
+            "storageClassName": "qserv",
+            **_placement(cfg, q.worker_pool, pool_names[q.worker_pool]),
+        },
+        "queryService": query_service,
+    }
+
+
+@dataclass(frozen=True)
+class KubernetesLayerArgs:
+    """Inputs of :class:`KubernetesLayer`."""
+
+    config: StackConfig
+    cluster: gcp.container.Cluster
+    subnet_id: pulumi.Input[str]
+    pool_names: dict[str, str]
+    """Node pool key -> GKE node pool name (for Qserv placement)."""
+    pools: list[pulumi.Resource]
+    workload_service_accounts: dict[str, gcp.serviceaccount.Account]
+    """Workload key (== Kubernetes service account name) -> GCP service account."""
+
+
+class KubernetesLayer(pulumi.ComponentResource):
+    """Objects inside the cluster."""
+
+    provider: k8s.Provider
+    qserv: k8s.apiextensions.CustomResource | None
+    qserv_frontend_address: gcp.compute.Address | None
+
+    def __init__(
+        self, name: str, args: KubernetesLayerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("idf:kubernetes:KubernetesLayer", name, None, opts)
+        cfg = args.config
+        cluster = args.cluster
+        config_text = pulumi.Output.all(
+            cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate
+        ).apply(lambda v: kubeconfig(str(v[0]), str(v[1]), str(v[2])))
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            # No credential inside: the exec plugin authenticates (the CA certificate is public).
+            kubeconfig=config_text,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Objects wait for the node pools: nothing schedules on a cluster without nodes.
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=args.pools)
+        common_labels = {"app.kubernetes.io/managed-by": "pulumi", "idf.lsst.io/stack": cfg.stack}
+
+        self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        for ns, quota in cfg.kubernetes.namespaces.items():
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-ns-{ns}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=common_labels),
+                opts=k8s_opts,
+            )
+            self.namespaces[ns] = namespace
+            k8s.core.v1.ResourceQuota(
+                f"{name}-quota-{ns}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{ns}-quota", namespace=ns, labels=common_labels),
+                spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                    hard={
+                        "requests.cpu": str(quota.cpu),
+                        "requests.memory": f"{quota.memory_gib}Gi",
+                        "pods": str(quota.pods),
+                    }
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[namespace]),
+            )
+        for key, account in args.workload_service_accounts.items():
+            ns = next(w.namespace for w in WORKLOADS if w.key == key)
+            k8s.core.v1.ServiceAccount(
+                f"{name}-ksa-{key}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=key,
+                    namespace=ns,
+                    labels=common_labels,
+                    annotations={"iam.gke.io/gcp-service-account": account.email},
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=self.provider, depends_on=[self.namespaces[ns]]
+                ),
+            )
+
+        self.qserv = None
+        self.qserv_frontend_address = None
+        if cfg.qserv is not None:
+            q = cfg.qserv
+            self.storage_class = k8s.storage.v1.StorageClass(
+                f"{name}-qserv-storage",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="qserv", labels=common_labels),
+                provisioner="pd.csi.storage.gke.io",
+                parameters={"type": q.storage_disk_type},
+                reclaim_policy="Retain",
+                volume_binding_mode="WaitForFirstConsumer",
+                allow_volume_expansion=True,
+                opts=k8s_opts,
+            )
+            self.qserv_frontend_address = gcp.compute.Address(
+                f"{name}-qserv-frontend",
+                name=f"{name}-qserv-frontend",
+                project=cfg.gcp_project,
+                region=cfg.gcp_region,
+                address_type="INTERNAL",
+                subnetwork=args.subnet_id,
+                labels=cfg.labels(),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            spec = self.qserv_frontend_address.address.apply(lambda ip: qserv_spec(cfg, args.pool_names, ip))
+            self.qserv = k8s.apiextensions.CustomResource(
+                f"{name}-qserv",
+                api_version=QSERV_API_VERSION,
+                kind="Qserv",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="qserv", namespace=q.namespace, labels=common_labels
+                ),
+                spec=spec,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=self.provider,
+                    depends_on=[*args.pools, self.namespaces[q.namespace], self.storage_class],
+                ),
+            )
+        self.register_outputs(
+            {
+                "namespaces": list(cfg.kubernetes.namespaces),
+                "qserv_frontend_ip": self.qserv_frontend_address.address
+                if self.qserv_frontend_address
+                else None,
+            }
+        )

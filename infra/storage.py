@@ -1,0 +1,90 @@
+"""Storage component: one GCS bucket per `idf:buckets` role (Butler datastore of the data
+preview, Qserv ingest staging, backups).
+
+Every bucket: uniform bucket-level access, public access prevention enforced, no force-destroy,
+`protect=True`, labels; versioning where the stack says the data is irreplaceable; lifecycle rules
+that move data to NEARLINE/COLDLINE and expire noncurrent versions and staging data, since
+storage is the seed's named cost driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.config import BucketConfig, StackConfig
+
+__all__ = ["Buckets", "BucketsArgs", "lifecycle_rules"]
+
+
+def lifecycle_rules(bucket: BucketConfig) -> list[gcp.storage.BucketLifecycleRuleArgs]:
+    """The lifecycle rules a bucket's config asks for."""
+    rules: list[gcp.storage.BucketLifecycleRuleArgs] = []
+    for days, storage_class, matches in (
+        (bucket.nearline_after_days, "NEARLINE", ["STANDARD"]),
+        (bucket.coldline_after_days, "COLDLINE", ["STANDARD", "NEARLINE"]),
+    ):
+        if days is not None:
+            rules.append(
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(
+                        type="SetStorageClass", storage_class=storage_class
+                    ),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                        age=days, matches_storage_classes=matches
+                    ),
+                )
+            )
+    if bucket.delete_noncurrent_after_days is not None:
+        rules.append(
+            gcp.storage.BucketLifecycleRuleArgs(
+                action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                    days_since_noncurrent_time=bucket.delete_noncurrent_after_days, with_state="ARCHIVED"
+                ),
+            )
+        )
+    if bucket.delete_after_days is not None:
+        rules.append(
+            gcp.storage.BucketLifecycleRuleArgs(
+                action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=bucket.delete_after_days),
+            )
+        )
+    return rules
+
+
+@dataclass(frozen=True)
+class BucketsArgs:
+    """Inputs of :class:`Buckets`."""
+
+    config: StackConfig
+
+
+class Buckets(pulumi.ComponentResource):
+    """The stack's buckets, by role."""
+
+    buckets: dict[str, gcp.storage.Bucket]
+
+    def __init__(self, name: str, args: BucketsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("idf:storage:Buckets", name, None, opts)
+        cfg = args.config
+        self.buckets = {}
+        for role, bucket in cfg.buckets.items():
+            self.buckets[role] = gcp.storage.Bucket(
+                f"{name}-{role.replace('_', '-')}",
+                name=bucket.name,
+                project=cfg.gcp_project,
+                location=bucket.location,
+                storage_class="STANDARD",
+                uniform_bucket_level_access=True,
+                public_access_prevention="enforced",
+                force_destroy=False,
+                versioning=gcp.storage.BucketVersioningArgs(enabled=bucket.versioning),
+                lifecycle_rules=lifecycle_rules(bucket),
+                labels={**cfg.labels(), "role": role.replace("_", "-")},
+                opts=pulumi.ResourceOptions(parent=self, protect=True),
+            )
+        self.register_outputs({"bucket_names": {r: b.name for r, b in self.buckets.items()}})

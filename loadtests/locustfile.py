@@ -1,0 +1,81 @@
+"""The locustfile of every run: binds the profile's user classes to the run's targets and bounds.
+
+Started by ``idf loadtest run`` (standalone, master/workers, or GKE pods) with
+``$IDF_LOADTEST_RUN_CONFIG`` naming the run configuration. Only the profile's user classes are
+bound in this module, so Locust runs exactly those, with the profile's weights, fixed counts and
+think times. Object ids are sampled once per process at test_start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from locust import between, events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+from locust.stats import StatsEntry
+
+from loadtests.profile import USER_CLASS_NAMES
+from loadtests.runconfig import GROUP_STATS_ENV
+from loadtests.users import notebook as _notebook
+from loadtests.users import qserv as _qserv
+from loadtests.users import tap as _tap
+from loadtests.users.shared import object_ids, run_config
+
+# Modules, not classes, are bound here: Locust would run every User class found in this namespace.
+_MODULES = {"tap": _tap, "qserv": _qserv, "hub": _notebook}
+_config = run_config()
+_profile = _config.profile
+
+for _entry in _profile.user_classes:
+    _service = USER_CLASS_NAMES[_entry.user_class]
+    _cls = getattr(_MODULES[_service], _entry.user_class)
+    _think = _entry.think_time or _profile.think_time
+    _cls.wait_time = between(_think.min_s, _think.max_s)
+    _cls.weight = _entry.weight or 1
+    _cls.fixed_count = _entry.fixed_count or 0
+    if _service == "tap":
+        _cls.host = _config.tap_url
+    elif _service == "hub":
+        _cls.host = _config.hub_url
+    globals()[_entry.user_class] = _cls
+# Locust collects every User class bound in this module: leave no loop variable holding one.
+del _cls
+
+
+@events.test_start.add_listener
+def _sample_object_ids(environment: Environment, **_kwargs: Any) -> None:
+    """Sample object ids once per load-generating process, before users need them."""
+    if isinstance(environment.runner, MasterRunner):
+        return
+    for service in sorted(_profile.services() & {"tap", "qserv"}):
+        object_ids(environment, service)
+
+
+@events.quitting.add_listener
+def _write_group_stats(environment: Environment, **_kwargs: Any) -> None:
+    """Merge the response-time distributions of the kinds each SLO pattern matches (for aggregate SLOs)."""
+    target = os.environ.get(GROUP_STATS_ENV)
+    if not target or isinstance(environment.runner, WorkerRunner) or environment.runner is None:
+        return
+    stats = environment.runner.stats
+    groups: dict[str, dict[str, float]] = {}
+    for slo in _profile.slos:
+        group = StatsEntry(stats, slo.kind, "GROUP")
+        for (name, _method), entry in stats.entries.items():
+            if fnmatchcase(name, slo.kind):
+                group.extend(entry)
+        groups[slo.kind] = {
+            "count": group.num_requests,
+            "failures": group.num_failures,
+            "p50_ms": group.get_response_time_percentile(0.50) if group.num_requests else 0,
+            "p95_ms": group.get_response_time_percentile(0.95) if group.num_requests else 0,
+            "p99_ms": group.get_response_time_percentile(0.99) if group.num_requests else 0,
+            "max_ms": group.max_response_time,
+            "requests_per_s": group.total_rps,
+        }
+    Path(target).write_text(json.dumps(groups, indent=2) + "\n")

@@ -1,0 +1,112 @@
+"""The exported JSON Schema (`stacks/stack.schema.json`), the stack files against it, and the
+`pulumi.Config` path the program reads (same keys, same checks as the file)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime import config as runtime_config
+
+from idf_ops.errors import BadInput
+from idf_ops.paths import STACKS_DIR
+from infra.config import (
+    SCHEMA_PATH,
+    dump_stack_file,
+    load_from_pulumi_config,
+    load_stack_file,
+    pulumi_config_from_mapping,
+    stack_file_schema,
+    write_schema,
+)
+
+STACK_FILES = sorted(STACKS_DIR.glob("Pulumi.*.yaml"))
+
+
+def _as_json(path: Path) -> Any:
+    # YAML timestamps (expires_at) are strings in JSON, as in the Pulumi CLI's config.
+    return json.loads(json.dumps(yaml.safe_load(path.read_text()), default=lambda v: v.isoformat()))
+
+
+def test_schema_is_current() -> None:
+    if os.environ.get("IDF_REGENERATE_SCHEMA") == "1":
+        write_schema()
+    assert json.loads(SCHEMA_PATH.read_text()) == stack_file_schema(), (
+        f"{SCHEMA_PATH} is stale: run `.venv/bin/idf config schema` (or IDF_REGENERATE_SCHEMA=1)"
+    )
+
+
+def test_four_stacks_exist() -> None:
+    names = {p.name for p in STACK_FILES}
+    assert {"Pulumi.dev.yaml", "Pulumi.dp01.yaml", "Pulumi.dp02.yaml", "Pulumi.qserv-scale75.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_stack_file_matches_json_schema(path: Path) -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    errors = [
+        f"{path.name}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(_as_json(path))
+    ]
+    assert errors == []
+
+
+def test_json_schema_catches_a_misspelt_key() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    doc = _as_json(STACKS_DIR / "Pulumi.dp01.yaml")
+    doc["config"]["idf:node_pools"]["core"]["max_nodse"] = 3
+    assert not jsonschema.Draft202012Validator(schema).is_valid(doc)
+
+
+class _NoResources(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        raise AssertionError(f"reading config must not declare resources ({args.typ})")
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        raise AssertionError(f"reading config must not invoke {args.token}")
+
+
+def _feed(path: Path, stack: str, extra: dict[str, str] | None = None) -> None:
+    pulumi.runtime.set_mocks(_NoResources(), project="idf", stack=stack, preview=False)
+    flat = pulumi_config_from_mapping(yaml.safe_load(path.read_text()))
+    runtime_config.set_all_config({**flat, **(extra or {})}, [])
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_pulumi_config_path_equals_file(path: Path) -> None:
+    from_file = load_stack_file(path)
+    _feed(path, from_file.stack)
+    assert load_from_pulumi_config().model_dump() == from_file.model_dump()
+
+
+def test_pulumi_config_rejects_unknown_idf_key() -> None:
+    _feed(STACKS_DIR / "Pulumi.dp01.yaml", "dp01", {"idf:node_pool": "{}"})
+    with pytest.raises(BadInput, match=r"config\.idf:node_pool: unknown key; did you mean 'idf:node_pools'"):
+        load_from_pulumi_config()
+
+
+def test_pulumi_config_reports_bad_values_with_key_path() -> None:
+    _feed(
+        STACKS_DIR / "Pulumi.dp01.yaml",
+        "dp01",
+        {
+            "idf:cloudsql": json.dumps(
+                {"instance_name": "x1", "tier": "db-custom-4-26624", "max_connections": 5}
+            )
+        },
+    )
+    with pytest.raises(BadInput, match=r"config\.idf:cloudsql\.max_connections"):
+        load_from_pulumi_config()
+
+
+def test_dump_stack_file_round_trips(tmp_path: Path) -> None:
+    cfg = load_stack_file(STACKS_DIR / "Pulumi.qserv-scale75.yaml")
+    out = dump_stack_file(cfg, tmp_path / "Pulumi.qserv-scale75.yaml", header="regenerated\nby the test")
+    assert out.read_text().startswith("# regenerated\n# by the test\n")
+    assert load_stack_file(out).model_dump() == cfg.model_dump()

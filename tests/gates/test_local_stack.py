@@ -1,0 +1,183 @@
+"""Gates against the running local stack (`idf local up`): they pass, and with PostgreSQL stopped
+exactly the PostgreSQL-dependent gates fail, with their reason, within their timeouts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from idf_ops.gates import checks
+from idf_ops.gates.report import Report
+from idf_ops.gates.service import check_gates
+from idf_ops.paths import REPO_ROOT, state_dir
+from idf_ops.stack_outputs import StackOutputs, load_outputs
+
+from .conftest import LIVE_CHECKPOINTS, write_outputs
+
+pytestmark = pytest.mark.local_stack
+
+# Gates whose service needs PostgreSQL (registry, DaCHS's database `gavo`) ...
+PG_DEPENDENT = {
+    "compute-ready", "database-reachable", "butler-read", "butler-write-refused",
+    "tap-query-position", "tap-query-reference", "tap-query-forced_photometry", "tap-query-object",
+    "tap-query-truth_match", "tap-schema-complete",
+}  # fmt: skip
+# ... and gates that must keep passing without it (MariaDB stand-in, hub, files).
+PG_INDEPENDENT = {
+    "outputs-present", "storage-present", "qserv-frontend", "qserv-workers", "loaded-position",
+    "loaded-reference", "loaded-forced_photometry", "loaded-object", "loaded-truth_match", "hub-api",
+    "lab-spawn",
+}  # fmt: skip
+BOARD_TARGET_S = 15.0
+# Where `idf local up` published the outputs: the run-state root this session started with.
+REAL_STATE = Path(os.environ.get("IDF_STATE_DIR", REPO_ROOT / "var"))
+
+
+def _gates(report: Report) -> dict[str, object]:
+    return {gate.id: gate for row in report.checkpoints for gate in row.gates}
+
+
+def _local_state() -> None:
+    assert (REAL_STATE / "stacks" / "local" / "outputs.json").exists(), "run `idf local up` first"
+
+
+def test_dp01_gates_pass_on_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IDF_STATE_DIR", str(REAL_STATE))
+    _local_state()
+    started = time.monotonic()
+    report = check_gates("local", LIVE_CHECKPOINTS)
+    wall = time.monotonic() - started
+    failing = {g.id: g.reason for g in _gates(report).values() if g.status != "pass"}  # type: ignore[attr-defined]
+    assert not failing, failing
+    assert report.ok
+    assert {row.status for row in report.checkpoints} == {"pass"}
+    assert wall < BOARD_TARGET_S, f"DP0.1 gates took {wall:.1f} s (target {BOARD_TARGET_S} s)"
+
+
+def _pg(action: str) -> None:
+    subprocess.run(["pg_ctlcluster", "15", "main", action], check=True, timeout=120, capture_output=True)
+
+
+def _wait_for_tap(seconds: float) -> None:
+    """After PostgreSQL is back, wait until DaCHS answers a real query again (others use it)."""
+    query = urllib.parse.urlencode(
+        {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": "SELECT TOP 1 * FROM TAP_SCHEMA.tables"}
+    )
+    url = load_outputs("local").tap_url.rstrip("/") + "/sync?" + query
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (local TAP URL)
+                if b'name="QUERY_STATUS" value="OK"' in response.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+
+
+def test_stopping_postgresql_turns_exactly_dependent_gates_red(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IDF_STATE_DIR", str(REAL_STATE))
+    _local_state()
+    _pg("stop")
+    try:
+        started = time.monotonic()
+        report = check_gates("local", LIVE_CHECKPOINTS, today=dt.date(2021, 1, 1))
+        wall = time.monotonic() - started
+    finally:
+        _pg("start")
+        _wait_for_tap(60)
+    gates = _gates(report)
+    for gate_id in PG_DEPENDENT:
+        gate = gates[gate_id]
+        assert gate.status == "fail", (gate_id, gate.reason)  # type: ignore[attr-defined]
+        assert gate.duration_s <= gate.timeout_s + 1.0, (gate_id, gate.duration_s)  # type: ignore[attr-defined]
+    for gate_id in PG_INDEPENDENT:
+        assert gates[gate_id].status == "pass", (gate_id, gates[gate_id].reason)  # type: ignore[attr-defined]
+    assert "5432" in gates["database-reachable"].reason  # type: ignore[attr-defined]
+    assert "postgresql" in gates["compute-ready"].reason  # type: ignore[attr-defined]
+    assert wall < max(g.timeout_s for g in gates.values()) + 2  # type: ignore[attr-defined]
+    board = state_dir("gates", "local-postgres-stopped")
+    (Path(board) / "gates.json").write_text(report.model_dump_json(indent=2))
+
+
+# --- guards: each mutated input below must turn its gate red on the live local stack -------------
+
+
+def _mutated_stack(state: Path, **update: object) -> str:
+    """The local stack's real outputs with some fields changed, published as stack `mutated`."""
+    real = load_outputs_from_repo()
+    doc = json.loads(real.model_dump_json())
+    for key, value in update.items():
+        target = doc
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target[parent]
+        target[leaf] = value
+    doc["stack"] = "mutated"
+    write_outputs(state, doc)
+    return "mutated"
+
+
+def load_outputs_from_repo() -> StackOutputs:
+    _local_state()
+    path = REAL_STATE / "stacks" / "local" / "outputs.json"
+    return StackOutputs.model_validate_json(path.read_text())
+
+
+def _one(stack: str, checkpoint: str) -> dict[str, object]:
+    return _gates(check_gates(stack, [checkpoint]))
+
+
+def test_guard_missing_collection(state_dir: Path) -> None:
+    stack = _mutated_stack(state_dir, **{"butler.collection": "2.2i/runs/DP0.9"})
+    gate = _one(stack, "L3-MW-0030")["butler-read"]
+    assert gate.status == "fail" and "2.2i/runs/DP0.9 missing" in gate.reason  # type: ignore[attr-defined]
+
+
+def test_guard_writeable_config_is_caught(state_dir: Path) -> None:
+    writer_config = str(Path(load_outputs_from_repo().butler.repo_uri) / "butler.yaml")
+    stack = _mutated_stack(state_dir, **{"butler.readonly_config": writer_config})
+    gate = _one(stack, "L3-MW-0030")["butler-write-refused"]
+    assert gate.status == "fail", gate.reason  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("rows", 1, "the load manifest says 1"),
+    ("checksum", "12345", "checksum differs from the load manifest"),
+])  # fmt: skip
+def test_guard_manifest_mismatch(
+    state_dir: Path, tmp_path: Path, field: str, value: object, reason: str
+) -> None:
+    real = load_outputs_from_repo()
+    manifest = json.loads(Path(str(real.catalog_load_manifest)).read_text())
+    manifest["tables"]["truth_match"][field] = value
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    stack = _mutated_stack(state_dir, catalog_load_manifest=str(path))
+    gates = _one(stack, "L3-MW-0020")
+    assert gates["loaded-truth_match"].status == "fail"  # type: ignore[attr-defined]
+    assert reason in gates["loaded-truth_match"].reason  # type: ignore[attr-defined]
+    assert gates["loaded-object"].status == "pass"  # type: ignore[attr-defined]
+
+
+def test_guard_tap_schema_missing_column(state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = dict(checks.felis_columns())
+    expected["object"] = expected["object"] | {"not_a_real_column"}
+    monkeypatch.setattr(checks, "felis_columns", lambda: expected)
+    stack = _mutated_stack(state_dir)
+    gate = _one(stack, "L2-DP-0020")["tap-schema-complete"]
+    assert gate.status == "fail" and "object lacks 1 columns (not_a_real_column)" in gate.reason  # type: ignore[attr-defined]
+
+
+def test_guard_wrong_worker_count(state_dir: Path) -> None:
+    stack = _mutated_stack(state_dir, **{"qserv.expected_workers": 3})
+    gate = _one(stack, "L3-MW-0010")["qserv-workers"]
+    assert gate.status == "fail" and "expect 3 workers" in gate.reason  # type: ignore[attr-defined]

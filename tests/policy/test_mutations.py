@@ -1,0 +1,341 @@
+"""Every policy catches a resource broken on purpose: one case per mutation, the policy in the id.
+
+Each case starts from the compliant baseline (which has zero violations, checked first), applies
+one mutation, and expects exactly the named policy to fire on the mutated resource.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from infra.policy.rules import POLICIES, evaluate_inventory, parse_expires_at
+from policy.baseline import baseline_inventory, urn
+
+Inventory = list[dict[str, Any]]
+
+BUCKET = "gcp:storage/bucket:Bucket"
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+CLUSTER = "gcp:container/cluster:Cluster"
+POOL = "gcp:container/nodePool:NodePool"
+FIREWALL = "gcp:compute/firewall:Firewall"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    policy: str
+    case: str
+    mutate: Callable[[Inventory, str], str]  # returns the URN of the offending resource
+    stack: str = "dp01"
+
+
+def _first(inventory: Inventory, resource_type: str, index: int = 0) -> dict[str, Any]:
+    return [r for r in inventory if r["type"] == resource_type][index]
+
+
+def _set(resource_type: str, path: str, value: Any, index: int = 0) -> Callable[[Inventory, str], str]:
+    def mutate(inventory: Inventory, _stack: str) -> str:
+        resource = _first(inventory, resource_type, index)
+        node = resource["inputs"]
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is _DELETE:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+        return str(resource["urn"])
+
+    return mutate
+
+
+def _protect(resource_type: str, protect: bool) -> Callable[[Inventory, str], str]:
+    def mutate(inventory: Inventory, _stack: str) -> str:
+        resource = _first(inventory, resource_type)
+        resource["protect"] = protect
+        return str(resource["urn"])
+
+    return mutate
+
+
+def _add(resource_type: str, name: str, inputs: dict[str, Any]) -> Callable[[Inventory, str], str]:
+    def mutate(inventory: Inventory, stack: str) -> str:
+        resource = {
+            "type": resource_type,
+            "name": name,
+            "urn": urn(stack, resource_type, name),
+            "inputs": json.loads(json.dumps(inputs).replace("STACK", stack)),
+        }
+        inventory.append(resource)
+        return str(resource["urn"])
+
+    return mutate
+
+
+_DELETE = object()
+SA = "serviceAccount:ci@rubin-idf-STACK.iam.gserviceaccount.com"
+LABELS = {"stack": "STACK", "owner": "rubin-idf"}
+
+MUTATIONS = [
+    Mutation(
+        "bucket-no-public-members",
+        "iam-member-allUsers",
+        _add(
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "public-read",
+            {"bucket": "b", "role": "roles/storage.objectViewer", "member": "allUsers"},
+        ),
+    ),
+    Mutation(
+        "bucket-no-public-members",
+        "iam-binding-allAuthenticatedUsers",
+        _add(
+            "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+            "public-binding",
+            {
+                "bucket": "b",
+                "role": "roles/storage.objectViewer",
+                "members": ["group:dp0@lsst.cloud", "allAuthenticatedUsers"],
+            },
+        ),
+    ),
+    Mutation(
+        "bucket-no-public-members",
+        "iam-policy-allUsers",
+        _add(
+            "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+            "public-policy",
+            {
+                "bucket": "b",
+                "policyData": json.dumps(
+                    {"bindings": [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]}
+                ),
+            },
+        ),
+    ),
+    Mutation(
+        "bucket-no-public-members",
+        "acl-allUsers",
+        _add(
+            "gcp:storage/bucketAccessControl:BucketAccessControl",
+            "public-acl",
+            {"bucket": "b", "role": "READER", "entity": "allUsers"},
+        ),
+    ),
+    Mutation(
+        "bucket-no-public-members", "predefined-acl-publicRead", _set(BUCKET, "predefinedAcl", "publicRead")
+    ),
+    Mutation(
+        "bucket-public-access-prevention", "inherited", _set(BUCKET, "publicAccessPrevention", "inherited")
+    ),
+    Mutation("bucket-public-access-prevention", "unset", _set(BUCKET, "publicAccessPrevention", _DELETE)),
+    Mutation("bucket-uniform-access", "false", _set(BUCKET, "uniformBucketLevelAccess", False)),
+    Mutation(
+        "cloudsql-no-public-ip", "ipv4-enabled", _set(SQL, "settings.ipConfiguration.ipv4Enabled", True)
+    ),
+    Mutation(
+        "cloudsql-no-public-ip", "ipv4-unset", _set(SQL, "settings.ipConfiguration.ipv4Enabled", _DELETE)
+    ),
+    Mutation(
+        "cloudsql-no-public-ip",
+        "no-private-network",
+        _set(SQL, "settings.ipConfiguration.privateNetwork", _DELETE),
+    ),
+    Mutation(
+        "cloudsql-no-public-ip",
+        "authorized-anywhere",
+        _set(SQL, "settings.ipConfiguration.authorizedNetworks", [{"value": "0.0.0.0/0"}]),
+    ),
+    Mutation(
+        "cloudsql-ssl-required",
+        "allow-unencrypted",
+        _set(SQL, "settings.ipConfiguration.sslMode", "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+    ),
+    Mutation("cloudsql-ssl-required", "unset", _set(SQL, "settings.ipConfiguration.sslMode", _DELETE)),
+    Mutation(
+        "cloudsql-backups-pitr", "backups-off", _set(SQL, "settings.backupConfiguration.enabled", False)
+    ),
+    Mutation(
+        "cloudsql-backups-pitr",
+        "pitr-off",
+        _set(SQL, "settings.backupConfiguration.pointInTimeRecoveryEnabled", False),
+    ),
+    Mutation("cloudsql-deletion-protection", "dp01-off", _set(SQL, "deletionProtection", False)),
+    Mutation("cloudsql-deletion-protection", "dp02-unset", _set(SQL, "deletionProtection", _DELETE), "dp02"),
+    Mutation(
+        "gke-private-nodes", "public-nodes", _set(CLUSTER, "privateClusterConfig.enablePrivateNodes", False)
+    ),
+    Mutation("stateful-resources-protected", "registry-unprotected", _protect(SQL, False)),
+    Mutation("stateful-resources-protected", "bucket-unprotected-dp02", _protect(BUCKET, False), "dp02"),
+    Mutation("gke-private-nodes", "no-private-config", _set(CLUSTER, "privateClusterConfig", _DELETE)),
+    Mutation("gke-workload-identity", "no-pool", _set(CLUSTER, "workloadIdentityConfig", _DELETE)),
+    Mutation("gke-workload-identity", "bad-pool", _set(CLUSTER, "workloadIdentityConfig.workloadPool", "x")),
+    Mutation("gke-shielded-nodes", "off", _set(CLUSTER, "enableShieldedNodes", False)),
+    Mutation("gke-no-legacy-abac", "on", _set(CLUSTER, "enableLegacyAbac", True)),
+    Mutation(
+        "gke-master-authorized-networks", "none", _set(CLUSTER, "masterAuthorizedNetworksConfig", _DELETE)
+    ),
+    Mutation(
+        "gke-master-authorized-networks",
+        "anywhere",
+        _set(CLUSTER, "masterAuthorizedNetworksConfig.cidrBlocks", [{"cidrBlock": "0.0.0.0/0"}]),
+    ),
+    Mutation("nodepool-auto-repair-upgrade", "no-repair", _set(POOL, "management.autoRepair", False)),
+    Mutation("nodepool-auto-repair-upgrade", "no-upgrade", _set(POOL, "management.autoUpgrade", _DELETE)),
+    Mutation(
+        "scale-pool-expires-at",
+        "scale-stack-no-expiry",
+        _set(POOL, "nodeConfig.resourceLabels.expires-at", _DELETE),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "scale-pool-expires-at",
+        "bad-date",
+        _set(POOL, "nodeConfig.resourceLabels.expires-at", "next-week"),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "scale-pool-expires-at",
+        "impossible-date",
+        _set(POOL, "nodeConfig.resourceLabels.expires-at", "2026-02-30t00-00z"),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "scale-pool-expires-at",
+        "purpose-label-on-dp01",
+        _set(POOL, "nodeConfig.resourceLabels.purpose", "scale-test"),
+    ),
+    Mutation(
+        "scale-pool-expires-at",
+        "temporary-label-on-dp01",
+        _set(POOL, "nodeConfig.resourceLabels.temporary", "true"),
+    ),
+    Mutation(
+        "no-primitive-roles-for-service-accounts",
+        "project-owner",
+        _add(
+            "gcp:projects/iAMMember:IAMMember",
+            "ci-owner",
+            {"project": "p", "role": "roles/owner", "member": SA},
+        ),
+    ),
+    Mutation(
+        "no-primitive-roles-for-service-accounts",
+        "project-editor-binding",
+        _add(
+            "gcp:projects/iAMBinding:IAMBinding",
+            "ci-editor",
+            {"project": "p", "role": "roles/editor", "members": ["user:a@lsst.org", SA]},
+        ),
+    ),
+    Mutation(
+        "no-primitive-roles-for-service-accounts",
+        "bucket-owner",
+        _add(
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "ci-bucket-owner",
+            {"bucket": "b", "role": "roles/owner", "member": SA},
+        ),
+    ),
+    Mutation(
+        "firewall-https-only-from-internet",
+        "ssh-anywhere",
+        _add(
+            FIREWALL,
+            "allow-ssh",
+            {
+                "network": "idf",
+                "sourceRanges": ["0.0.0.0/0"],
+                "allows": [{"protocol": "tcp", "ports": ["22"]}],
+            },
+        ),
+    ),
+    Mutation(
+        "firewall-https-only-from-internet",
+        "qserv-4040-anywhere",
+        _set(FIREWALL, "allows", [{"protocol": "tcp", "ports": ["443", "4040"]}]),
+    ),
+    Mutation(
+        "firewall-https-only-from-internet",
+        "all-protocols-ipv6",
+        _add(
+            FIREWALL,
+            "allow-all-v6",
+            {
+                "network": "idf",
+                "direction": "INGRESS",
+                "sourceRanges": ["::/0"],
+                "allows": [{"protocol": "all"}],
+            },
+        ),
+    ),
+    Mutation(
+        "firewall-https-only-from-internet",
+        "widened-internal-rule",
+        _set(FIREWALL, "sourceRanges", ["10.0.0.0/8", "0.0.0.0/0"], index=1),
+    ),
+    Mutation("labels-stack-owner", "bucket-no-owner", _set(BUCKET, "labels.owner", _DELETE)),
+    Mutation("labels-stack-owner", "sql-no-labels", _set(SQL, "settings.userLabels", _DELETE)),
+    Mutation("labels-stack-owner", "cluster-wrong-stack", _set(CLUSTER, "resourceLabels.stack", "dp02")),
+    Mutation("labels-stack-owner", "pool-no-stack", _set(POOL, "nodeConfig.resourceLabels.stack", _DELETE)),
+    Mutation(
+        "labels-stack-owner",
+        "new-address-unlabelled",
+        _add("gcp:compute/address:Address", "hub-ip", {"region": "us-central1"}),
+    ),
+]
+
+
+@pytest.mark.parametrize("stack", ["dev", "dp01", "dp02", "qserv-scale75"])
+def test_baseline_is_compliant(stack: str) -> None:
+    violations = evaluate_inventory(baseline_inventory(stack))
+    assert violations == [], "\n".join(map(str, violations))
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[f"{m.policy}::{m.case}" for m in MUTATIONS])
+def test_mutation_is_caught(mutation: Mutation) -> None:
+    inventory = baseline_inventory(mutation.stack)
+    offender = mutation.mutate(inventory, mutation.stack)
+    violations = evaluate_inventory(inventory)
+    assert violations, f"{mutation.policy} missed the mutation {mutation.case}"
+    assert {v.policy for v in violations} == {mutation.policy}, "\n".join(map(str, violations))
+    assert {v.urn for v in violations} == {offender}
+
+
+def test_every_policy_has_a_mutation() -> None:
+    assert {p.name for p in POLICIES} == {m.policy for m in MUTATIONS}
+
+
+def test_dev_may_drop_its_registry() -> None:
+    inventory = baseline_inventory("dev")
+    _set(SQL, "deletionProtection", False)(inventory, "dev")
+    _protect(SQL, False)(inventory, "dev")
+    assert evaluate_inventory(inventory) == []
+
+
+def test_provider_default_labels_count() -> None:
+    inventory = baseline_inventory("dp01")
+    del _first(inventory, BUCKET)["inputs"]["labels"]
+    assert {v.policy for v in evaluate_inventory(inventory)} == {"labels-stack-owner"}
+    assert (
+        evaluate_inventory(inventory, provider_props={"defaultLabels": {"stack": "dp01", "owner": "x"}}) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "parsed"),
+    [
+        ("2026-12-15", "2026-12-15T00:00:00+00:00"),
+        ("2026-12-15t06-30z", "2026-12-15T06:30:00+00:00"),
+        ("2026-12-15T06:30:00Z", None),
+        ("2026-13-01", None),
+        ("tomorrow", None),
+    ],
+)
+def test_expires_at_label_format(label: str, parsed: str | None) -> None:
+    result = parse_expires_at(label)
+    assert (result.isoformat() if result else None) == parsed
