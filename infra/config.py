@@ -553,6 +553,16 @@ def _semantic_problems(cfg: StackConfig, stack_name: str | None) -> list[tuple[s
     c = "config"
     region = cfg.gcp_region
 
+    # Service account ids are at most 30 characters: `butler-reader-<stack>` is the longest.
+    if len(f"butler-reader-{cfg.meta.environment}") > 30:
+        p.append(
+            (
+                f"{c}.idf:meta.environment",
+                f"{cfg.meta.environment!r} is too long for GCP service account ids "
+                "(butler-reader-<stack> must fit in 30 characters); use at most 16 characters",
+            )
+        )
+
     if stack_name is not None and cfg.meta.environment != stack_name:
         p.append(
             (

@@ -149,15 +149,22 @@ def register(app: typer.Typer) -> None:
         user: str = typer.Option("idf_catalogs", "--user", help="Login role."),
         password_file: Path = typer.Option(Path("/var/lib/idf/secrets/pg_idf_catalogs.password"), "--password-file"),
         force: bool = typer.Option(False, "--force", help="Reload even when the manifest matches."),
+        tables: list[str] = typer.Option(None, "--table", help="Load only this table (repeatable)."),
     ) -> None:
         """Load the Parquet files into PostgreSQL (COPY), index, ANALYZE, write the manifest."""
         from idf_ops.catalogs.load import load_all
         from idf_ops.catalogs.pg import PgConnection
+        from idf_ops.catalogs.schema import TABLE_NAMES
+
+        unknown = sorted(set(tables or []) - set(TABLE_NAMES))
+        if unknown:
+            raise BadInput(f"--table {', '.join(unknown)}: not a table of the catalogs; choose from {', '.join(TABLE_NAMES)}.")
 
         connection = PgConnection(host=host, port=port, database=database, user=user, password_file=password_file)
         messages: list[str] = []
         started = time.perf_counter()
-        changed, loaded = load_all(connection, data_dir, manifest, force=force, progress=messages.append)
+        changed, loaded = load_all(connection, data_dir, manifest, tables=tables or TABLE_NAMES, force=force,
+                                   progress=messages.append)
         typer.echo(json.dumps({"changed": changed, "tables": {t: r.rows for t, r in loaded.tables.items()},
                                "log": messages, "seconds": round(time.perf_counter() - started, 2)}))
 

@@ -39,7 +39,6 @@ __all__ = ["CHECKS", "LIVE_CHECKS", "resolve_check"]
 
 SCHEMA_NAME = "dp01_dc2_catalogs"
 FELIS_SCHEMA_URI = "resource://lsst.sdm.schemas/archive/dp01_dc2.yaml"
-DP01_CHAIN = "2.2i/runs/DP0.1"
 # The four DP0.1 RUN collections (seed section 2.1.2).
 DP01_RUNS = (
     "2.2i/runs/DP0.1/calexp/v1",

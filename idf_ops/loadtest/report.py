@@ -115,7 +115,7 @@ def read_group_stats(path: Path) -> dict[str, KindStats]:
         return {}
     document = json.loads(path.read_text())
     return {
-        pattern: KindStats(kind=pattern, request_type="GROUP", **{k: v for k, v in values.items()})
+        pattern: KindStats(kind=pattern, request_type="GROUP", **values)
         for pattern, values in document.items()
     }
 

@@ -8,9 +8,12 @@ what to do``). Artifacts (full stdout, events) stay under ``var/ansible-runner/`
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from idf_ops.errors import OperationFailed
@@ -123,24 +126,30 @@ def run_playbook(
                 run.failures.append(TaskFailure(role_of(data), str(data.get("task", "?")), _failure_message(res)))
         return True
 
-    private_dir = state_dir("ansible-runner")
+    # A fresh private data dir per run: ansible-runner persists extravars in it (env/extravars),
+    # and a later run must not inherit an earlier run's overrides.
+    private_dir = Path(tempfile.mkdtemp(prefix="run-", dir=state_dir("ansible-runner")))
     env = {
         "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
     }
     started = time.monotonic()
-    result = ansible_runner.run(
-        private_data_dir=str(private_dir),
-        project_dir=str(ANSIBLE_DIR),
-        playbook=f"playbooks/{playbook}",
-        inventory=inventory or str(ANSIBLE_DIR / "inventories" / "local"),
-        envvars=env,
-        extravars=extravars or {},
-        event_handler=handle,
-        quiet=True,
-        rotate_artifacts=5,
-    )
+    try:
+        result = ansible_runner.run(
+            private_data_dir=str(private_dir),
+            artifact_dir=str(state_dir("ansible-runner", "artifacts")),
+            project_dir=str(ANSIBLE_DIR),
+            playbook=f"playbooks/{playbook}",
+            inventory=inventory or str(ANSIBLE_DIR / "inventories" / "local"),
+            envvars=env,
+            extravars=extravars or {},
+            event_handler=handle,
+            quiet=True,
+            rotate_artifacts=10,
+        )
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
     if current["stats"] is not None:
         on_role_end(current["stats"])
     run.seconds = time.monotonic() - started

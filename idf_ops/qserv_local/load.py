@@ -6,7 +6,7 @@ The data is the one PostgreSQL holds: the ``dataload`` role's Parquet files and 
 1. skips the table when MariaDB already holds the manifest's row count and key checksum
    (:mod:`idf_ops.catalogs.checksum`, same definition in both databases) with chunk ids filled;
 2. otherwise streams the Parquet file to a CSV file, adding ``chunkId``/``subChunkId``
-   (:mod:`idf_ops.qserv_local.chunking`), booleans as 0/1 and NaN as NULL (MariaDB has no NaN);
+   (:mod:`idf_ops.qserv_local.chunking`), booleans as 0/1, NaN as NULL (MariaDB has no NaN), NULL as \\N;
 3. ``LOAD DATA LOCAL INFILE`` into a fresh staging table (``CREATE TABLE ... LIKE``), checks its row
    count and checksum against the manifest, and swaps it in with one atomic ``RENAME TABLE``.
 
@@ -105,7 +105,9 @@ def _write_csv(parquet: Path, table: str, target: Path) -> list[str]:
             if writer is None:
                 names = list(ready.schema.names)
                 writer = pa_csv.CSVWriter(
-                    str(target), ready.schema, write_options=pa_csv.WriteOptions(include_header=False)
+                    str(target),
+                    ready.schema,
+                    write_options=pa_csv.WriteOptions(include_header=False, null_string="\\N"),
                 )
             writer.write_batch(ready)
     finally:
@@ -126,10 +128,7 @@ def load_table(  # noqa: PLR0917 - one call site, each argument a distinct fact 
     with tempfile.TemporaryDirectory(prefix=f"idf-qserv-{table}-") as tmp:
         csv_path = Path(tmp) / f"{table}.csv"
         names = _write_csv(parquet, table, csv_path)
-        variables = [f"@v{i}" for i in range(len(names))]
-        assignments = ", ".join(
-            f"{_q(name)} = NULLIF({var}, '')" for name, var in zip(names, variables, strict=True)
-        )
+        column_list = ", ".join(_q(name) for name in names)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DROP TABLE IF EXISTS {_q(database)}.{_q(staging)}, {_q(database)}.{_q(previous)}"
@@ -139,7 +138,7 @@ def load_table(  # noqa: PLR0917 - one call site, each argument a distinct fact 
                 cursor.execute(
                     f"LOAD DATA LOCAL INFILE %s INTO TABLE {_q(database)}.{_q(staging)} "
                     "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
-                    f"LINES TERMINATED BY '\\n' ({', '.join(variables)}) SET {assignments}",
+                    f"LINES TERMINATED BY '\\n' ({column_list})",
                     (str(csv_path),),
                 )
                 got = table_state(cursor, database, staging, key_column)

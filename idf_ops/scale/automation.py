@@ -96,15 +96,28 @@ class AutomationWorkspace:
 
     def remove(self, stack: str) -> None:
         """`pulumi stack rm` (the stack is empty after destroy)."""
-        self._ws.remove_stack(stack)
+        try:
+            self._ws.remove_stack(stack)
+        except self._auto.errors.CommandError as exc:
+            raise OperationFailed(f"pulumi stack rm {stack} failed: {str(exc)[-2000:]}") from exc
 
     def list_stacks(self) -> list[str]:
         """Stacks of the project in the current backend."""
-        return [s.name for s in self._ws.list_stacks()]
+        try:
+            return [s.name for s in self._ws.list_stacks()]
+        except self._auto.errors.CommandError as exc:
+            raise OperationFailed(
+                f"pulumi stack ls failed (logged in to the backend?): {str(exc)[-2000:]}"
+            ) from exc
 
     def info(self, stack: str) -> StackInfo:
         """Temporary flag and expiry from the stack's config (tag as a fallback)."""
-        st = self._auto.select_stack(stack_name=stack, work_dir=str(REPO_ROOT))
+        try:
+            st = self._auto.select_stack(stack_name=stack, work_dir=str(REPO_ROOT))
+        except self._auto.errors.StackNotFoundError as exc:
+            raise OperationFailed(
+                f"no stack {stack!r} in the Pulumi backend: it is not up (or was destroyed and removed)"
+            ) from exc
         config = st.get_all_config()
         meta = json.loads(config["idf:meta"].value) if "idf:meta" in config else {}
         expires = self._earliest_expiry(st)

@@ -243,7 +243,13 @@ def reap_expired(ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: 
     """Destroy every temporary stack whose expiry has passed; never touch a non-temporary stack."""
     decisions: list[ReapDecision] = []
     for name in ws.list_stacks():
-        info = ws.info(name)
+        try:
+            info = ws.info(name)
+        except Exception as exc:  # one unreadable stack must not stop the reaping of the others
+            decisions.append(
+                ReapDecision(stack=name, action="needs-attention", reason=f"cannot read its config: {exc}")
+            )
+            continue
         if not info.temporary:
             decisions.append(ReapDecision(stack=name, action="kept", reason="not a temporary stack"))
             continue

@@ -4,9 +4,9 @@ This module owns what `idf scale ... --dry-run` does without a Pulumi CLI or a c
 
 - :class:`StackFilesWorkspace`: a read-only ScaleWorkspace over `stacks/Pulumi.*.yaml` (the
   stacks the repository declares), so `idf scale reap --dry-run` lists what it would destroy;
-- :func:`offline_plan`: runs the infra owner's Pulumi program (`infra.program.build`) for a stack
-  document under Pulumi's mock engine, and reports the resources it would create and whether any
-  is stateful (Cloud SQL, buckets, disks) - the scale stack must declare none.
+- :func:`offline_plan`: plans a stack document with the infra owner's offline plan runner
+  (`idf_ops.plan.run_offline`: the Pulumi program under Pulumi's mock engine) and reports the
+  resources it would create and whether any is stateful (Cloud SQL, buckets, disks).
 """
 
 # the Pulumi program (pulumi_gcp, ~2 s) and infra.config load only for --dry-run.
@@ -14,8 +14,6 @@ This module owns what `idf scale ... --dry-run` does without a Pulumi CLI or a c
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -85,53 +83,19 @@ class OfflinePlan(BaseModel):
 
 
 def offline_plan(stack: str, document: dict[str, Any]) -> OfflinePlan:
-    """Run the Pulumi program (`infra.program.build`) for `document` under Pulumi's mock engine.
+    """Plan `document` (a stack file mapping) with the offline plan runner (`idf_ops.plan`).
 
-    `document` is a stack file mapping; it is validated by `infra.config` first. Nothing leaves
-    the process: the mocks echo inputs back as outputs and record every resource registered.
+    The runner validates the document, feeds it to the Pulumi program through `pulumi.Config` and
+    records every resource under Pulumi's mock engine; nothing leaves the process.
     """
-    import pulumi
+    from idf_ops.plan import run_offline
 
-    from infra.config import validate_config_mapping
-    from infra.program import build
-
-    cfg = validate_config_mapping(document, f"stacks/Pulumi.{stack}.yaml (offline plan)", stack)
-    recorded: list[tuple[str, str, dict[str, Any]]] = []
-
-    class _RecordingMocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            recorded.append((args.typ, args.name, dict(args.inputs)))
-            return f"{args.name}-id", dict(args.inputs)
-
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-            return {}, []
-
-    pulumi.runtime.set_mocks(_RecordingMocks(), project="idf", stack=stack, preview=False)
-
-    @pulumi.runtime.test
-    def program() -> Any:
-        return build(cfg)
-
-    program()
-    counts = Counter(typ for typ, _, _ in recorded)
-    stateful = [f"{typ}::{name}" for typ, name, _ in recorded if typ in STATEFUL_TYPES]
-    pools = {
-        name: json.loads(json.dumps(inputs, default=str))
-        for typ, name, inputs in recorded
-        if typ == "gcp:container/nodePool:NodePool"
-    }
+    plan = run_offline(stack, document, source=f"stacks/Pulumi.{stack}.yaml (rendered by the sizing model)")
+    custom = [r for r in plan.resources if r.custom]
     return OfflinePlan(
-        engine="Pulumi mock engine (pulumi.runtime.set_mocks) running infra.program.build",
-        resource_counts=dict(sorted(counts.items())),
-        stateful_resources=stateful,
-        node_pools=pools,
-        resources=[
-            {
-                "type": typ,
-                "name": name,
-                "urn": f"urn:pulumi:{stack}::idf::{typ}::{name}",
-                "inputs": json.loads(json.dumps(inputs, default=str)),
-            }
-            for typ, name, inputs in recorded
-        ],
+        engine="idf_ops.plan.run_offline (Pulumi mock engine running infra.program.build)",
+        resource_counts=plan.counts(),
+        stateful_resources=[r.urn for r in custom if r.type in STATEFUL_TYPES],
+        node_pools={r.name: r.inputs for r in plan.of_type("gcp:container/nodePool:NodePool")},
+        resources=[r.to_json() for r in custom],
     )

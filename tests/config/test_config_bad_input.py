@@ -165,6 +165,12 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "do not fit",
     ),
     (
+        "stack name too long",
+        lambda d: _cfg(d)["idf:meta"].update(environment="dp01-a-very-long-name"),
+        "config.idf:meta.environment",
+        "too long",
+    ),
+    (
         "environment mismatch",
         lambda d: _cfg(d)["idf:meta"].update(environment="dp02"),
         "config.idf:meta.environment",

@@ -7,6 +7,7 @@ mutation tests at the end prove each property can fail.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -174,11 +175,14 @@ def test_node_service_account_roles_are_least_privilege(plans: dict[str, Offline
 
 
 def test_temporary_pools_are_labelled(plans: dict[str, OfflinePlan]) -> None:
-    for r in plans["qserv-scale75"].of_type("gcp:container/nodePool:NodePool"):
-        labels = r.inputs["nodeConfig"]["resourceLabels"]
-        assert labels.get("purpose") == "scale-test", r.urn
-        assert labels.get("owner") == "dm-qserv", r.urn
-        assert labels.get("expires-at"), r.urn
+    pools = plans["qserv-scale75"].of_type("gcp:container/nodePool:NodePool")
+    assert pools
+    for r in pools:
+        for where in ("resourceLabels", "labels"):
+            labels = r.inputs["nodeConfig"][where]
+            assert labels.get("purpose") == "scale-test", f"{r.urn}: nodeConfig.{where}"
+            assert labels.get("owner"), f"{r.urn}: nodeConfig.{where}"
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}t\d{2}-\d{2}z", labels.get("expires-at", "")), r.urn
 
 
 def test_scale_stack_declares_no_stateful_resources(plans: dict[str, OfflinePlan]) -> None:

@@ -58,6 +58,9 @@ def test_tap_answers_are_judged(  # noqa: PLR0917 - pytest parameters
     hv_count, hv_failures = _by_prefix(summary, "tap.hv.")
     assert lv_count >= 3 and hv_count >= 1
     assert lv_failures == (lv_count if lv_all_failed else 0)
+    # Locust's own merged distribution per SLO pattern agrees with the per-kind rows.
+    groups = {group["kind"]: group for group in summary["groups"]}
+    assert (groups["tap.lv.*"]["count"], groups["tap.lv.*"]["failures"]) == (lv_count, lv_failures)
     assert hv_failures == (hv_count if hv_all_failed else 0)
     if expect_exit:
         assert "tap.lv.*" in summary["failed_slos"]

@@ -84,3 +84,29 @@ def test_one_failing_slo_among_several_fails_the_run() -> None:
     verdicts = evaluate([SLO, other], [stats(), stats("qserv.hv.scan.object", max_ms=3_700_000.0)])
     assert [v.verdict for v in verdicts] == ["pass", "fail"]
     assert exit_code(verdicts) == 1
+
+
+AGGREGATE = SloThreshold(
+    kind="tap.lv.*", aggregate=True, p95_ms=10_000, max_failure_ratio=0.01, min_requests=10
+)
+
+
+def test_aggregate_slo_judges_the_merged_distribution_not_each_kind() -> None:
+    """One slow kind among many fast ones: each-kind fails, the merged LV p95 passes (LDM-552's wording)."""
+    rows = [stats(), stats("tap.lv.join.reference", p95_ms=30_000.0)]
+    merged = {"tap.lv.*": stats("tap.lv.*", count=200, p95_ms=2_000.0)}
+    assert exit_code(evaluate([AGGREGATE], rows, merged)) == 0
+    per_kind = AGGREGATE.model_copy(update={"aggregate": False})
+    assert exit_code(evaluate([per_kind], rows, merged)) == 1
+
+
+def test_aggregate_slo_breach_is_named_by_pattern() -> None:
+    merged = {"tap.lv.*": stats("tap.lv.*", count=200, p95_ms=12_000.0)}
+    verdicts = evaluate([AGGREGATE], [stats()], merged)
+    assert [(b.kind, b.metric) for b in verdicts[0].breaches()] == [("tap.lv.*", "p95_ms")]
+
+
+def test_aggregate_slo_without_group_statistics_fails() -> None:
+    verdicts = evaluate([AGGREGATE], [stats()], {})
+    assert exit_code(verdicts) == 1
+    assert verdicts[0].breaches()[0].metric == "group_statistics"

@@ -92,7 +92,15 @@ def fake_pulumi(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeStack]:
     monkeypatch.setattr(automation, "pulumi_cli_path", lambda: "/usr/local/bin/pulumi")
     monkeypatch.setattr(auto, "LocalWorkspace", lambda **kwargs: local)
     monkeypatch.setattr(auto, "create_or_select_stack", lambda stack_name, **kwargs: stacks[stack_name])
-    monkeypatch.setattr(auto, "select_stack", lambda stack_name, **kwargs: stacks[stack_name])
+
+    def select(stack_name: str, **kwargs: Any) -> FakeStack:
+        if stack_name not in stacks:
+            raise auto.errors.StackNotFoundError(
+                auto.CommandResult(stdout="", stderr="no stack named", code=255)
+            )
+        return stacks[stack_name]
+
+    monkeypatch.setattr(auto, "select_stack", select)
     return stacks
 
 
@@ -161,3 +169,8 @@ def test_info_falls_back_to_the_expiry_tag(fake_pulumi: dict[str, FakeStack]) ->
     assert AutomationWorkspace("reap").info("s").expires_at is None
     st.tags["idf:expires-at"] = "2026-12-20T00:00:00+00:00"
     assert AutomationWorkspace("reap").info("s").expires_at == datetime(2026, 12, 20, tzinfo=UTC)
+
+
+def test_status_of_a_removed_stack_says_it_is_not_up(fake_pulumi: dict[str, FakeStack]) -> None:
+    with pytest.raises(OperationFailed, match="no stack 'qserv-scale75' in the Pulumi backend"):
+        AutomationWorkspace("status").info("qserv-scale75")

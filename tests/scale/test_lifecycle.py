@@ -240,3 +240,20 @@ def test_run_uses_the_fallback_zones_too() -> None:
     ws = FakeWorkspace(stockouts=1)
     assert run_scale_test(ws, STACK, lambda outputs: 3, on_event=_quiet) == 3
     assert ws.verbs() == ["up", "up", "destroy-start", "destroy"]
+
+
+def test_reap_carries_on_past_an_unreadable_stack() -> None:
+    class Unreadable(FakeWorkspace):
+        def info(self, stack: str) -> Any:
+            if stack == "broken":
+                raise RuntimeError("error: stack config is corrupt")
+            return super().info(stack)
+
+    ws = Unreadable(
+        {
+            "broken": info("broken", temporary=True, expires_at=None),
+            STACK: info(STACK, temporary=True, expires_at=NOW - timedelta(hours=1)),
+        }
+    )
+    decisions = {d.stack: d.action for d in reap_expired(ws, NOW, dry_run=False, on_event=_quiet)}
+    assert decisions == {"broken": "needs-attention", STACK: "destroyed"}

@@ -57,5 +57,8 @@ def test_dp01s_inventory_under_a_scale_stack_name_is_refused() -> None:
         {**r, "urn": r["urn"].replace("urn:pulumi:dp01::", "urn:pulumi:qserv-scale-x::")}
         for r in plan.resources
     ]
-    kinds = {v.urn.split("::")[2] for v in evaluate_inventory(as_scale, policies=SCALE_STACK_POLICIES)}
+    kinds = {
+        v.urn.split("::")[2].split("$")[-1]
+        for v in evaluate_inventory(as_scale, policies=SCALE_STACK_POLICIES)
+    }
     assert {"gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket"} <= kinds

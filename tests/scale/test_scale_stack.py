@@ -116,6 +116,6 @@ def test_mock_engine_plan_flags_stateful_resources() -> None:
     # The same check on dp01 (Cloud SQL + buckets) must find them: the guard can fail.
     dp01 = yaml.safe_load((STACKS_DIR / "Pulumi.dp01.yaml").read_text())
     plan = offline_plan("dp01", dp01)
-    kinds = {urn.split("::")[0] for urn in plan.stateful_resources}
+    kinds = {urn.split("::")[2].split("$")[-1] for urn in plan.stateful_resources}
     assert "gcp:sql/databaseInstance:DatabaseInstance" in kinds
     assert "gcp:storage/bucket:Bucket" in kinds

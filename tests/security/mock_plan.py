@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 
 __all__ = ["SECRET_SIG", "PlanCapture", "Recorded", "run_mocked"]
 
-# The key and value Pulumi uses to mark a serialized secret (pulumi.runtime.rpc); not credentials.
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105
-SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105
+# How the engine marks a serialized secret: {SECRET_SIG: SECRET_SIG_VALUE, "value": ...}.
+SECRET_SIG = rpc._special_sig_key
+SECRET_SIG_VALUE = rpc._special_secret_sig
 MARKER = "idfGeneratedSecret"
 
 
