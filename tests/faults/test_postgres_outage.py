@@ -73,6 +73,13 @@ class ProbeLoad:
         return [ok for t, ok in list(self.samples) if start <= t < end]
 
 
+def _recovery_seconds(tap_url: str) -> float | None:
+    try:
+        return wait_until_good(tap_url, timeout_s=HEAL_BUDGET_S)
+    except AssertionError:
+        return None
+
+
 def test_tap_fails_during_outage_and_recovers(tap_url: str) -> None:
     assert pg_is_up(), "PostgreSQL is not running before the test; run `idf local up`"
     wait_until_good(tap_url, timeout_s=30)
@@ -86,9 +93,10 @@ def test_tap_fails_during_outage_and_recovers(tap_url: str) -> None:
             if not pg_is_up():
                 pg_ctl("start")
         started_at = time.monotonic()
-        recovery_s = wait_until_good(tap_url, timeout_s=HEAL_BUDGET_S)
+        recovery_s = _recovery_seconds(tap_url)
         healed_at = time.monotonic()
-        time.sleep(STEADY_AFTER_S)
+        if recovery_s is not None:
+            time.sleep(STEADY_AFTER_S)
         end = time.monotonic()
 
     before = load.between(0, stopped_at)
@@ -98,12 +106,17 @@ def test_tap_fails_during_outage_and_recovers(tap_url: str) -> None:
         "scenario": f"postgresql stopped for {DOWN_FOR_S:.0f} s under a 2-thread TAP probe load",
         "requests_before_ok": f"{sum(before)}/{len(before)}",
         "requests_during_outage_ok": f"{sum(during)}/{len(during)}",
-        "recovery_s_from_restart_to_first_good_answer": round(recovery_s, 2),
+        "recovered": recovery_s is not None,
+        "recovery_s_from_restart_to_first_good_answer": None if recovery_s is None else round(recovery_s, 2),
         "outage_total_s": round(healed_at - stopped_at, 2),
         "requests_after_recovery_ok": f"{sum(after)}/{len(after)}",
     }
     (state_dir("reports", "faults") / "postgres_outage.json").write_text(json.dumps(report, indent=2) + "\n")
     assert before and all(before), f"TAP was not healthy before the outage: {report}"
     assert during and not any(during), f"requests succeeded while PostgreSQL was down: {report}"
+    assert recovery_s is not None, (
+        f"TAP did not recover within {HEAL_BUDGET_S:.0f} s of PostgreSQL's restart without a manual step "
+        f"(DaCHS keeps a closed connection pool): {report}. The TAP role must heal it, e.g. a watchdog "
+        "that health-checks with a real query and runs `dachs serve restart`."
+    )
     assert after and all(after), f"requests failed after recovery (no self-healing): {report}"
-    assert recovery_s < HEAL_BUDGET_S
