@@ -20,10 +20,11 @@ from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import StatsEntry
 
 from loadtests.profile import USER_CLASS_NAMES
-from loadtests.runconfig import GROUP_STATS_ENV
+from loadtests.runconfig import FINAL_STATS_ENV
 from loadtests.users import notebook as _notebook
 from loadtests.users import qserv as _qserv
 from loadtests.users import tap as _tap
+from loadtests.users.bounds import register_idle_protocol
 from loadtests.users.shared import object_ids, run_config
 
 # Modules, not classes, are bound here: Locust would run every User class found in this namespace.
@@ -47,6 +48,12 @@ for _entry in _profile.user_classes:
 del _cls
 
 
+@events.init.add_listener
+def _on_init(environment: Environment, **_kwargs: Any) -> None:
+    """Let the master end the run when every worker's users are done (the iteration bound)."""
+    register_idle_protocol(environment)
+
+
 @events.test_start.add_listener
 def _sample_object_ids(environment: Environment, **_kwargs: Any) -> None:
     """Sample object ids once per load-generating process, before users need them."""
@@ -56,26 +63,38 @@ def _sample_object_ids(environment: Environment, **_kwargs: Any) -> None:
         object_ids(environment, service)
 
 
+def _row(entry: StatsEntry) -> dict[str, Any]:
+    measured = entry.num_requests > 0
+    return {
+        "kind": entry.name,
+        "request_type": entry.method or "",
+        "count": entry.num_requests,
+        "failures": entry.num_failures,
+        "p50_ms": entry.get_response_time_percentile(0.50) if measured else 0,
+        "p95_ms": entry.get_response_time_percentile(0.95) if measured else 0,
+        "p99_ms": entry.get_response_time_percentile(0.99) if measured else 0,
+        "max_ms": entry.max_response_time,
+        "requests_per_s": entry.total_rps,
+    }
+
+
 @events.quitting.add_listener
-def _write_group_stats(environment: Environment, **_kwargs: Any) -> None:
-    """Merge the response-time distributions of the kinds each SLO pattern matches (for aggregate SLOs)."""
-    target = os.environ.get(GROUP_STATS_ENV)
+def _write_final_stats(environment: Environment, **_kwargs: Any) -> None:
+    """Write the final statistics: per kind, total, and merged per SLO pattern (for aggregate SLOs)."""
+    target = os.environ.get(FINAL_STATS_ENV)
     if not target or isinstance(environment.runner, WorkerRunner) or environment.runner is None:
         return
     stats = environment.runner.stats
-    groups: dict[str, dict[str, float]] = {}
+    groups = {}
     for slo in _profile.slos:
         group = StatsEntry(stats, slo.kind, "GROUP")
         for (name, _method), entry in stats.entries.items():
             if fnmatchcase(name, slo.kind):
                 group.extend(entry)
-        groups[slo.kind] = {
-            "count": group.num_requests,
-            "failures": group.num_failures,
-            "p50_ms": group.get_response_time_percentile(0.50) if group.num_requests else 0,
-            "p95_ms": group.get_response_time_percentile(0.95) if group.num_requests else 0,
-            "p99_ms": group.get_response_time_percentile(0.99) if group.num_requests else 0,
-            "max_ms": group.max_response_time,
-            "requests_per_s": group.total_rps,
-        }
-    Path(target).write_text(json.dumps(groups, indent=2) + "\n")
+        groups[slo.kind] = _row(group)
+    document = {
+        "kinds": [_row(entry) for _key, entry in sorted(stats.entries.items())],
+        "total": _row(stats.total) | {"kind": "Aggregated"},
+        "groups": groups,
+    }
+    Path(target).write_text(json.dumps(document, indent=2) + "\n")

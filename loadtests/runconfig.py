@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loadtests.profile import Profile
 
-__all__ = ["GROUP_STATS_ENV", "RUN_CONFIG_ENV", "QservTarget", "RunConfig", "load_run_config"]
+__all__ = ["FINAL_STATS_ENV", "RUN_CONFIG_ENV", "QservTarget", "RunConfig", "load_run_config"]
 
 RUN_CONFIG_ENV = "IDF_LOADTEST_RUN_CONFIG"
-# Where the master (or standalone runner) writes the merged statistics of each SLO pattern.
-GROUP_STATS_ENV = "IDF_LOADTEST_GROUP_STATS"
+# Where the master (or standalone runner) writes its final statistics at shutdown: per kind, total,
+# and merged per SLO pattern. (Locust's CSV writer samples every second and misses the last one.)
+FINAL_STATS_ENV = "IDF_LOADTEST_FINAL_STATS"
 
 
 class _Model(BaseModel):

@@ -1,8 +1,8 @@
 """The DC2 footprint and a simplified DC2 sky map: where synthetic objects lie, which tract and patch.
 
-DC2's wide-fast-deep area is about 300 deg² around RA 50–75°, Dec −45° to −27°. The real DC2 sky
+DC2's wide-fast-deep area is about 300 deg² around RA 50-75 deg, Dec -45 to -27 deg. The real DC2 sky
 map is an LSST ``RingsSkyMap``; this module models it with the same shape of numbering (declination
-rings of tracts, each tract cut into 7 × 7 patches named ``"x,y"``), so the catalogs' ``tract`` and
+rings of tracts, each tract cut into 7 x 7 patches named ``"x,y"``), so the catalogs' ``tract`` and
 ``patch`` columns and the Butler's tract/patch dimension records agree. It is a stand-in, not the
 pipelines' sky map (which needs lsst.skymap from the Science Pipelines).
 """
@@ -33,7 +33,7 @@ DEC_MIN_DEG, DEC_MAX_DEG = -45.0, -27.0
 #: Height of a declination ring of tracts and nominal tract width (DC2 tracts are ~1.7° inner size).
 TRACT_SIZE_DEG = 1.75
 PATCHES_PER_SIDE = 7
-_RINGS = int(math.ceil(180.0 / TRACT_SIZE_DEG))
+_RINGS = math.ceil(180.0 / TRACT_SIZE_DEG)
 
 
 def _ring_sizes() -> np.ndarray:

@@ -9,7 +9,7 @@ schema (all 747 columns of forced_photometry included) and the tables agree with
 - ``truth_match`` has one matched truth entry per object (``match_objectId`` joins ``object``) plus
   10 % unmatched truth entries (``match_objectId = -1``);
 - photometry follows one model per object: a true r magnitude (galaxies fainter and more numerous),
-  colours, 5σ depths per band; fluxes in nJy, magnitudes ``-2.5 log10(flux) + 31.4``, errors from
+  colours, 5-sigma depths per band; fluxes in nJy, magnitudes ``-2.5 log10(flux) + 31.4``, errors from
   the depth, ``extendedness`` 1 for galaxies, flags mostly false. Non-detections are NULL, not NaN.
 
 Output is deterministic for a given (objects, seed): re-running writes identical data, and a stamp
@@ -100,7 +100,9 @@ class _Truth:
 
 def _mag_from_flux(flux_njy: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(flux_njy > 0, -2.5 * np.log10(np.where(flux_njy > 0, flux_njy, 1.0)) + _AB_ZEROPOINT_NJY, np.nan)
+        return np.where(
+            flux_njy > 0, -2.5 * np.log10(np.where(flux_njy > 0, flux_njy, 1.0)) + _AB_ZEROPOINT_NJY, np.nan
+        )
 
 
 def _truth(rng: np.random.Generator, objects: int) -> _Truth:
@@ -109,10 +111,14 @@ def _truth(rng: np.random.Generator, objects: int) -> _Truth:
     # DC2-like object ids: tract, patch and a running number, so ids sort by sky region.
     patch_index = patch_x * footprint.PATCHES_PER_SIDE + patch_y
     order = np.lexsort((dec, ra, patch_index, tract))
-    ra, dec, tract, patch_x, patch_y, patch_index = (a[order] for a in (ra, dec, tract, patch_x, patch_y, patch_index))
+    ra, dec, tract, patch_x, patch_y, patch_index = (
+        a[order] for a in (ra, dec, tract, patch_x, patch_y, patch_index)
+    )
     region = tract * 100 + patch_index
     boundaries = np.flatnonzero(np.diff(region)) + 1
-    starts = np.repeat(np.concatenate(([0], boundaries)), np.diff(np.concatenate(([0], boundaries, [objects]))))
+    starts = np.repeat(
+        np.concatenate(([0], boundaries)), np.diff(np.concatenate(([0], boundaries, [objects])))
+    )
     running = np.arange(objects) - starts
     object_id = tract.astype(np.int64) * 10**10 + patch_index.astype(np.int64) * 10**8 + running
     patch = np.char.add(np.char.add(patch_x.astype(str), ","), patch_y.astype(str))
@@ -121,7 +127,11 @@ def _truth(rng: np.random.Generator, objects: int) -> _Truth:
     mag_r = np.where(is_galaxy, 27.5 - rng.exponential(1.6, objects), rng.uniform(16.0, 25.5, objects))
     mag_r = np.clip(mag_r, 16.0, 28.5)
     colours = {  # (mean, sigma) of u-g, g-r, r-i, i-z, z-y
-        "ug": (0.8, 0.4), "gr": (0.6, 0.3), "ri": (0.3, 0.2), "iz": (0.2, 0.1), "zy": (0.1, 0.1),
+        "ug": (0.8, 0.4),
+        "gr": (0.6, 0.3),
+        "ri": (0.3, 0.2),
+        "iz": (0.2, 0.1),
+        "zy": (0.1, 0.1),
     }
     c = {k: rng.normal(m, s, objects) for k, (m, s) in colours.items()}
     true_mag = {"r": mag_r}
@@ -188,8 +198,10 @@ def _column_values(  # noqa: PLR0911, PLR0912 - one rule per column family reads
             return rng.poisson(15, n)
         return rng.poisson(2, n)
     if datatype not in ("double", "float"):
-        raise BadInput(f"{felis_yaml_path()}: tables.{table}.columns.{column}: no generator rule for "
-                       f"datatype {datatype!r}; add one in idf_ops/catalogs/generate.py.")
+        raise BadInput(
+            f"{felis_yaml_path()}: tables.{table}.columns.{column}: no generator rule for "
+            f"datatype {datatype!r}; add one in idf_ops/catalogs/generate.py."
+        )
     flux, err = t.flux[band], t.flux_err[band]
     scale = 1.0 / _NJY_PER_COUNT if "instflux" in lower else 1.0
     if "extendedness" in lower:
@@ -278,8 +290,10 @@ def _table(table_name: str, t: _Truth, rng: np.random.Generator) -> pa.Table:
         if values is None:
             values = _column_values(table_name, column.name, datatype, t, rng)
         if special and len(values) != len(special["id"]):
-            raise BadInput(f"{felis_yaml_path()}: tables.truth_match.columns.{column.name}: no truth_match "
-                           "rule for this column; add one in idf_ops/catalogs/generate.py.")
+            raise BadInput(
+                f"{felis_yaml_path()}: tables.truth_match.columns.{column.name}: no truth_match "
+                "rule for this column; add one in idf_ops/catalogs/generate.py."
+            )
         type_ = arrow_type(datatype)
         arrays.append(pa.array(values, type=type_, from_pandas=True))
         fields.append(pa.field(column.name, type_, nullable=column.nullable is not False))
@@ -288,7 +302,12 @@ def _table(table_name: str, t: _Truth, rng: np.random.Generator) -> pa.Table:
 
 def _stamp(objects: int, seed: int) -> dict[str, object]:
     schema_sha = hashlib.sha256(felis_yaml_path().read_bytes()).hexdigest()
-    return {"objects": objects, "seed": seed, "generator_version": GENERATOR_VERSION, "schema_sha256": schema_sha}
+    return {
+        "objects": objects,
+        "seed": seed,
+        "generator_version": GENERATOR_VERSION,
+        "schema_sha256": schema_sha,
+    }
 
 
 def generate(data_dir: Path, objects: int, seed: int = 20210630, force: bool = False) -> GenerationResult:
@@ -316,4 +335,3 @@ def generate(data_dir: Path, objects: int, seed: int = 20210630, force: bool = F
         rows[name] = table.num_rows
     stamp_path.write_text(json.dumps({"parameters": wanted, "rows": rows}, indent=2, sort_keys=True) + "\n")
     return GenerationResult(changed=True, rows=rows)
-

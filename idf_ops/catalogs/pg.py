@@ -1,5 +1,8 @@
 """PostgreSQL connection settings of the local stack's tools (password read from the secrets dir)."""
 
+# psycopg2 is imported on first connection only.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,7 +34,8 @@ class PgConnection(BaseModel):
             return self.password_file.read_text().strip()
         except OSError as exc:
             raise BadInput(
-                f"{self.password_file}: cannot read the password of PostgreSQL role {self.user!r} ({exc.strerror}); "
+                f"{self.password_file}: cannot read the password of PostgreSQL role {self.user!r} "
+                f"({exc.strerror}); "
                 "run `idf local up` to generate it."
             ) from exc
 
@@ -50,8 +54,13 @@ class PgConnection(BaseModel):
 
         try:
             return psycopg2.connect(
-                host=self.host, port=self.port, dbname=self.database, user=self.user,
-                password=self.password(), connect_timeout=5, application_name="idf",
+                host=self.host,
+                port=self.port,
+                dbname=self.database,
+                user=self.user,
+                password=self.password(),
+                connect_timeout=5,
+                application_name="idf",
             )
         except psycopg2.OperationalError as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

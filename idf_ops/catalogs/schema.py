@@ -6,11 +6,15 @@ hand-written list. The schema declares no primary keys, so :data:`KEY_COLUMNS` n
 identifies a row in each table (what DESC and Qserv use as the director / match key).
 """
 
+# felis is imported on first use (~1 s).
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -53,7 +57,7 @@ def felis_yaml_path() -> Path:
 
 
 @cache
-def felis_schema():  # type: ignore[no-untyped-def]  # felis.datamodel.Schema, imported lazily
+def felis_schema() -> Any:  # felis.datamodel.Schema, imported lazily
     """The validated Felis model of ``dp01_dc2_catalogs`` (cached; ~1 s to build)."""
     from felis.datamodel import Schema
 

@@ -24,7 +24,7 @@ __all__ = [
     "RunSummary",
     "build_summary",
     "plot_history",
-    "read_group_stats",
+    "read_final_stats",
     "read_kind_stats",
 ]
 
@@ -109,15 +109,17 @@ def read_kind_stats(stats_csv: Path) -> tuple[list[KindStats], KindStats | None]
     return kinds, total
 
 
-def read_group_stats(path: Path) -> dict[str, KindStats]:
-    """The merged statistics per SLO pattern the locustfile wrote at the end ({} when absent)."""
+def read_final_stats(
+    path: Path,
+) -> tuple[list[KindStats], KindStats | None, dict[str, KindStats]] | None:
+    """The statistics the locustfile wrote at shutdown (None when absent, e.g. Locust was killed)."""
     if not path.is_file():
-        return {}
+        return None
     document = json.loads(path.read_text())
-    return {
-        pattern: KindStats(kind=pattern, request_type="GROUP", **values)
-        for pattern, values in document.items()
-    }
+    kinds = [KindStats(**row) for row in document["kinds"]]
+    total = KindStats(**document["total"]) if document.get("total") else None
+    groups = {pattern: KindStats(**row) for pattern, row in document["groups"].items()}
+    return kinds, total, groups
 
 
 def build_summary(
@@ -133,8 +135,14 @@ def build_summary(
     output_dir: Path,
 ) -> RunSummary:
     """Statistics + SLO verdicts of a finished run."""
-    kinds, total = read_kind_stats(stats_csv)
-    groups = read_group_stats(stats_csv.with_name("group-stats.json"))
+    # Prefer the final statistics written at shutdown: Locust's CSV is sampled every second and
+    # misses the last requests (e.g. the labs stopped by users leaving). Fall back to the CSV.
+    final = read_final_stats(stats_csv.with_name("final-stats.json"))
+    if final is not None:
+        kinds, total, groups = final
+    else:
+        kinds, total = read_kind_stats(stats_csv)
+        groups = {}
     verdicts: list[SloVerdict] = evaluate(profile.slos, kinds, groups)
     return RunSummary(
         profile=profile.name,

@@ -25,7 +25,7 @@ from idf_ops.errors import BadInput, OperationFailed
 from idf_ops.loadtest.report import LocustProcessInfo, RunSummary, build_summary, plot_history
 from idf_ops.loadtest.targets import service_endpoints
 from idf_ops.paths import REPO_ROOT, state_dir
-from loadtests.runconfig import GROUP_STATS_ENV, RUN_CONFIG_ENV, RunConfig
+from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
 
 Popen = subprocess.Popen[bytes]
 
@@ -177,7 +177,7 @@ def run_locally(
     env = {
         **os.environ,
         RUN_CONFIG_ENV: str(run_config_path),
-        GROUP_STATS_ENV: str(out_dir / "group-stats.json"),
+        FINAL_STATS_ENV: str(out_dir / "final-stats.json"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
     started_at = datetime.now(UTC)
@@ -211,7 +211,7 @@ def run_locally(
         "plot": "latency.png",
         "run_config": "run-config.json",
         "log": "locust.log",
-        "group_stats": "group-stats.json",
+        "final_stats": "final-stats.json",
     }
     targets = {service: f"{host}:{port}" for service, (host, port) in service_endpoints(config).items()}
     summary = build_summary(

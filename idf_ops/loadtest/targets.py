@@ -49,7 +49,8 @@ def build_run_config(profile: Profile, outputs: StackOutputs, seed: int | None =
         hub_token_file = _find_secret(
             outputs,
             "IDF_HUB_TOKEN_FILE",
-            ("*hub*admin*token*", "*hub*token*", "*jupyterhub*api*token*"),
+            # The local hub role writes jupyterhub_api_token (beside the proxy token: never match that one).
+            ("jupyterhub_api_token", "*hub*admin*token*", "*hub*api*token*"),
         )
         if hub_token_file is None:
             raise BadInput(

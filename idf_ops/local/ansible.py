@@ -5,6 +5,9 @@ task and message of each failure (roles word their ``fail`` messages as ``<servi
 what to do``). Artifacts (full stdout, events) stay under ``var/ansible-runner/`` for diagnosis.
 """
 
+# ansible_runner is imported when a playbook runs.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import os
@@ -90,13 +93,15 @@ def run_playbook(
 
     if not (VENV_BIN / "ansible-playbook").exists():
         raise OperationFailed(
-            f"ansible: {VENV_BIN / 'ansible-playbook'} is missing; run `bash scripts/setup.sh` to install the venv."
+            f"ansible: {VENV_BIN / 'ansible-playbook'} is missing; "
+            "run `bash scripts/setup.sh` to install the venv."
         )
     run = PlaybookRun(playbook=playbook, rc=-1, seconds=0.0)
     current: dict[str, RoleStats | None] = {"stats": None}
 
     def role_of(data: dict[str, Any]) -> str:
-        return str(data.get("role") or "facts")
+        # Tasks outside roles (fact gathering, the playbooks' own tasks) count under "setup".
+        return str(data.get("role") or "setup")
 
     def handle(event: dict[str, Any]) -> bool:
         data = event.get("event_data") or {}
@@ -104,11 +109,11 @@ def run_playbook(
         now = time.monotonic()
         if kind == "playbook_on_task_start":
             role = role_of(data)
-            stats = current["stats"]
-            if stats is None or stats.role != role:
-                if stats is not None:
-                    on_role_end(stats)
-                stats = run.roles.setdefault(role, RoleStats(role=role, started_at=now))
+            stats = run.roles.setdefault(role, RoleStats(role=role, started_at=now))
+            previous = current["stats"]
+            if role != "setup" and (previous is None or previous.role != role):
+                if previous is not None:
+                    on_role_end(previous)
                 current["stats"] = stats
                 on_role_start(role)
             stats.ended_at = now
@@ -123,7 +128,9 @@ def run_playbook(
                 stats.skipped += 1
             elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
                 stats.failed += 1
-                run.failures.append(TaskFailure(role_of(data), str(data.get("task", "?")), _failure_message(res)))
+                run.failures.append(
+                    TaskFailure(role_of(data), str(data.get("task", "?")), _failure_message(res))
+                )
         return True
 
     # A fresh private data dir per run: ansible-runner persists extravars in it (env/extravars),

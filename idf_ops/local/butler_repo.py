@@ -5,7 +5,7 @@ What :func:`build_repo` makes, idempotently (each step only adds what is missing
 - the repository (``Butler.makeRepo``) with its registry in PostgreSQL and a local-directory
   datastore;
 - dimension records: instrument ``LSSTCam-imSim`` (189 detectors, the six ``*_sim_1.4`` filters),
-  the bands, and skymap ``DC2`` with its tracts and 7 × 7 patches over the DC2 footprint (from the
+  the bands, and skymap ``DC2`` with its tracts and 7 x 7 patches over the DC2 footprint (from the
   simplified sky map of :mod:`idf_ops.catalogs.footprint`, with sphgeom regions);
 - the four RUN collections of the seed under the CHAINED collection ``2.2i/runs/DP0.1``;
 - the dataset types of the seed's Appendix B with their real storage classes (``ExposureF``,
@@ -16,6 +16,9 @@ What :func:`build_repo` makes, idempotently (each step only adds what is missing
   catalog rows of a few tracts, read from the Parquet files of the data load;
 - the user-facing read-only config: the same repository through the SELECT-only registry role.
 """
+
+# lsst.daf.butler and sphgeom are imported inside the functions: `idf --help` stays fast.
+# ruff: noqa: PLC0415
 
 from __future__ import annotations
 
@@ -119,18 +122,34 @@ def _box_region(ra_min: float, ra_max: float, dec_min: float, dec_max: float) ->
 
 def _insert_instrument(registry: Any) -> None:
     """Instrument, physical filters (bands follow from them) and detectors of LSSTCam-imSim."""
-    registry.insertDimensionData("instrument", {
-        "name": INSTRUMENT, "visit_max": 10**8, "exposure_max": 10**8, "detector_max": _DETECTORS,
-        "class_name": "lsst.obs.lsst.LsstCamImSim",
-    })
-    registry.insertDimensionData("physical_filter", *(
-        {"instrument": INSTRUMENT, "name": name, "band": band} for band, name in _FILTERS.items()
-    ))
-    registry.insertDimensionData("detector", *(
-        {"instrument": INSTRUMENT, "id": i, "full_name": f"R{i // 9:02d}_S{i % 9:02d}",
-         "name_in_raft": f"S{i % 9:02d}", "raft": f"R{i // 9:02d}", "purpose": "SCIENCE"}
-        for i in range(_DETECTORS)
-    ))
+    registry.insertDimensionData(
+        "instrument",
+        {
+            "name": INSTRUMENT,
+            "visit_max": 10**8,
+            "exposure_max": 10**8,
+            "detector_max": _DETECTORS,
+            "class_name": "lsst.obs.lsst.LsstCamImSim",
+        },
+    )
+    registry.insertDimensionData(
+        "physical_filter",
+        *({"instrument": INSTRUMENT, "name": name, "band": band} for band, name in _FILTERS.items()),
+    )
+    registry.insertDimensionData(
+        "detector",
+        *(
+            {
+                "instrument": INSTRUMENT,
+                "id": i,
+                "full_name": f"R{i // 9:02d}_S{i % 9:02d}",
+                "name_in_raft": f"S{i % 9:02d}",
+                "raft": f"R{i // 9:02d}",
+                "purpose": "SCIENCE",
+            }
+            for i in range(_DETECTORS)
+        ),
+    )
 
 
 def _insert_dimensions(butler: Any, steps: list[str]) -> None:
@@ -145,26 +164,47 @@ def _insert_dimensions(butler: Any, steps: list[str]) -> None:
         tracts = footprint.footprint_tracts()
         n = footprint.PATCHES_PER_SIDE
         with butler.transaction():
-            registry.insertDimensionData("skymap", {
-                "name": SKYMAP,
-                "hash": hashlib.sha1(b"idf-dc2-rings-1.75deg-7x7").digest(),  # noqa: S324 - an identifier
-                "tract_max": max(t.tract_id for t in tracts) + 1, "patch_nx_max": n, "patch_ny_max": n,
-            })
-            registry.insertDimensionData("tract", *(
-                {"skymap": SKYMAP, "id": t.tract_id,
-                 "region": _box_region(t.ra_min_deg, t.ra_max_deg, t.dec_min_deg, t.dec_max_deg)}
-                for t in tracts
-            ))
+            registry.insertDimensionData(
+                "skymap",
+                {
+                    "name": SKYMAP,
+                    "hash": hashlib.sha1(b"idf-dc2-rings-1.75deg-7x7").digest(),  # noqa: S324 - an identifier
+                    "tract_max": max(t.tract_id for t in tracts) + 1,
+                    "patch_nx_max": n,
+                    "patch_ny_max": n,
+                },
+            )
+            registry.insertDimensionData(
+                "tract",
+                *(
+                    {
+                        "skymap": SKYMAP,
+                        "id": t.tract_id,
+                        "region": _box_region(t.ra_min_deg, t.ra_max_deg, t.dec_min_deg, t.dec_max_deg),
+                    }
+                    for t in tracts
+                ),
+            )
             patches = []
             for t in tracts:
                 width, height = (t.ra_max_deg - t.ra_min_deg) / n, (t.dec_max_deg - t.dec_min_deg) / n
                 for x in range(n):
                     for y in range(n):
-                        patches.append({
-                            "skymap": SKYMAP, "tract": t.tract_id, "id": x * n + y, "cell_x": x, "cell_y": y,
-                            "region": _box_region(t.ra_min_deg + x * width, t.ra_min_deg + (x + 1) * width,
-                                                  t.dec_min_deg + y * height, t.dec_min_deg + (y + 1) * height),
-                        })
+                        patches.append(
+                            {
+                                "skymap": SKYMAP,
+                                "tract": t.tract_id,
+                                "id": x * n + y,
+                                "cell_x": x,
+                                "cell_y": y,
+                                "region": _box_region(
+                                    t.ra_min_deg + x * width,
+                                    t.ra_min_deg + (x + 1) * width,
+                                    t.dec_min_deg + y * height,
+                                    t.dec_min_deg + (y + 1) * height,
+                                ),
+                            }
+                        )
             registry.insertDimensionData("patch", *patches)
         steps.append(f"skymap {SKYMAP}: {len(tracts)} tracts, {len(tracts) * n * n} patches")
 
@@ -185,8 +225,9 @@ def _register_collections_and_types(butler: Any, steps: list[str]) -> None:
     wanted = {name: spec for name, spec in DATASET_TYPES.items()}
     wanted[STORED_CATALOG_TYPE[0]] = (STORED_CATALOG_TYPE[1], STORED_CATALOG_TYPE[2], False)
     for name, (dimensions, storage_class, is_calibration) in wanted.items():
-        dataset_type = DatasetType(name, dimensions, storage_class, universe=butler.dimensions,
-                                   isCalibration=is_calibration)
+        dataset_type = DatasetType(
+            name, dimensions, storage_class, universe=butler.dimensions, isCalibration=is_calibration
+        )
         if registry.registerDatasetType(dataset_type):
             steps.append(f"dataset type {name} ({storage_class})")
 
@@ -220,7 +261,10 @@ def write_readonly_config(repo: Path, reader_db_url: str, readonly_config: Path)
 
     config = Config(str(repo / "butler.yaml"))
     config["registry", "db"] = reader_db_url
-    text = "# Read-only view of the DP0.1 Butler: SELECT-only registry role. Generated by `idf local butler-build`.\n"
+    text = (
+        "# Read-only view of the DP0.1 Butler: SELECT-only registry role. "
+        "Generated by `idf local butler-build`.\n"
+    )
     text += config.dump() or ""
     if readonly_config.exists() and readonly_config.read_text() == text:
         return False
@@ -229,8 +273,15 @@ def write_readonly_config(repo: Path, reader_db_url: str, readonly_config: Path)
     return True
 
 
-def build_repo(repo: Path, db_url: str, reader_db_url: str, readonly_config: Path,
-               catalog_dir: Path, stored_tracts: int) -> BuildResult:
+def build_repo(
+    repo: Path,
+    *,
+    db_url: str,
+    reader_db_url: str,
+    readonly_config: Path,
+    catalog_dir: Path,
+    stored_tracts: int,
+) -> BuildResult:
     """Create or complete the repository; see the module docstring for what it holds."""
     from lsst.daf.butler import Butler, Config
 

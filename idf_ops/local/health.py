@@ -16,6 +16,9 @@ This module is the registry ``idf local status`` reads. The interface, for every
 order; services without a check are reported with state ``unknown``.
 """
 
+# Service clients are imported inside the checks: `idf --help` stays fast.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import importlib
@@ -25,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from idf_ops.catalogs.pg import PgConnection
 from idf_ops.local.settings import (
     BUTLER_READONLY_CONFIG,
     CATALOG_DATABASE,
@@ -111,17 +115,23 @@ def run_checks(services: tuple[str, ...] = SERVICE_ORDER) -> list[dict[str, obje
             results.append(check().as_dict())
         except Exception as exc:  # a check that raises reports the service down, with the reason
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            results.append({"service": service, "healthy": False, "state": "down", "endpoint": "", "detail": message})
+            results.append(
+                {"service": service, "healthy": False, "state": "down", "endpoint": "", "detail": message}
+            )
     for service in (s for s in checks if s not in services):
         results.append(checks[service]().as_dict())
     return results
 
 
-def _catalog_connection(database: str):  # type: ignore[no-untyped-def]
-    from idf_ops.catalogs.pg import PgConnection
+def _catalog_connection(database: str) -> PgConnection:
 
-    return PgConnection(host=LOOPBACK, port=PG_PORT, database=database, user="idf_catalogs",
-                        password_file=SECRETS_DIR / "pg_idf_catalogs.password")
+    return PgConnection(
+        host=LOOPBACK,
+        port=PG_PORT,
+        database=database,
+        user="idf_catalogs",
+        password_file=SECRETS_DIR / "pg_idf_catalogs.password",
+    )
 
 
 @health_check("postgresql")
@@ -137,8 +147,9 @@ def check_postgresql() -> ServiceHealth:
     finally:
         conn.close()
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return ServiceHealth("postgresql", True, endpoint,
-                         f"PostgreSQL {version} on {address} answered in {elapsed_ms:.0f} ms")
+    return ServiceHealth(
+        "postgresql", True, endpoint, f"PostgreSQL {version} on {address} answered in {elapsed_ms:.0f} ms"
+    )
 
 
 @health_check("dataload")
@@ -164,10 +175,16 @@ def check_catalogs() -> ServiceHealth:
     finally:
         conn.close()
     if mismatches:
-        return ServiceHealth("dataload", False, endpoint, "; ".join(mismatches) + "; run `idf local up` to reload")
+        return ServiceHealth(
+            "dataload", False, endpoint, "; ".join(mismatches) + "; run `idf local up` to reload"
+        )
     total = sum(r.rows for r in manifest.tables.values())
-    return ServiceHealth("dataload", True, endpoint,
-                         f"{len(manifest.tables)} tables, {total} rows, counts and checksums match the manifest")
+    return ServiceHealth(
+        "dataload",
+        True,
+        endpoint,
+        f"{len(manifest.tables)} tables, {total} rows, counts and checksums match the manifest",
+    )
 
 
 @health_check("butler")
@@ -190,6 +207,12 @@ def check_butler() -> ServiceHealth:
     finally:
         butler.close()
     if sorted(chain) != sorted(RUNS):
-        return ServiceHealth("butler", False, str(config), f"chain {CHAIN} holds {chain}, expected {list(RUNS)}")
-    return ServiceHealth("butler", True, str(config),
-                         f"read-only registry answers: {CHAIN} chains {len(chain)} RUNs, {packages} packages datasets")
+        return ServiceHealth(
+            "butler", False, str(config), f"chain {CHAIN} holds {chain}, expected {list(RUNS)}"
+        )
+    return ServiceHealth(
+        "butler",
+        True,
+        str(config),
+        f"read-only registry answers: {CHAIN} chains {len(chain)} RUNs, {packages} packages datasets",
+    )

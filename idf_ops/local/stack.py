@@ -36,7 +36,11 @@ ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("PostgreSQL 15 (pg_sphere, q3c)", f"postgresql://{LOOPBACK}:{PG_PORT}", "databases gavo, dp01_butler"),
     ("TAP (GAVO DaCHS)", TAP_URL, "dp01_dc2_catalogs, sync and async"),
     ("Qserv front end", f"mysql://{LOOPBACK}:{QSERV_PORT}/dp01_dc2_catalogs", "stand-in: MariaDB"),
-    ("Butler (read-only)", str(BUTLER_READONLY_CONFIG), f"collection 2.2i/runs/DP0.1; LSST_DB_AUTH={SECRETS_DIR}/db-auth.yaml"),
+    (
+        "Butler (read-only)",
+        str(BUTLER_READONLY_CONFIG),
+        f"collection 2.2i/runs/DP0.1; LSST_DB_AUTH={SECRETS_DIR}/db-auth.yaml",
+    ),
     ("Notebooks (JupyterHub)", HUB_URL, "stand-in for Nublado: local process spawner"),
     ("Load manifest", str(LOAD_MANIFEST), "row counts and key checksums per table"),
 )
@@ -51,8 +55,11 @@ def local_outputs() -> StackOutputs:
         hub_url=HUB_URL,
         qserv=QservEndpoint(host=LOOPBACK, port=QSERV_PORT, dialect="mariadb-standin", expected_workers=1),
         butler=ButlerEndpoint(
-            repo_uri=str(BUTLER_REPO), readonly_config=str(BUTLER_READONLY_CONFIG),
-            registry_host=LOOPBACK, registry_port=PG_PORT, registry_database=BUTLER_DATABASE,
+            repo_uri=str(BUTLER_REPO),
+            readonly_config=str(BUTLER_READONLY_CONFIG),
+            registry_host=LOOPBACK,
+            registry_port=PG_PORT,
+            registry_database=BUTLER_DATABASE,
         ),
         catalog_load_manifest=str(LOAD_MANIFEST),
         secrets_dir=str(SECRETS_DIR),
@@ -66,7 +73,9 @@ def local_outputs() -> StackOutputs:
 def require_root(command: str) -> None:
     """The roles install Debian packages and manage system services: root only."""
     if os.geteuid() != 0:
-        raise OperationFailed(f"`idf local {command}` must run as root (it installs packages and starts services).")
+        raise OperationFailed(
+            f"`idf local {command}` must run as root (it installs packages and starts services)."
+        )
 
 
 def _raise_for(run: PlaybookRun, what: str) -> None:
@@ -77,19 +86,27 @@ def _raise_for(run: PlaybookRun, what: str) -> None:
         detail = "\n  ".join(lines)
     else:
         detail = run.stdout_tail or "ansible-playbook failed before running any task"
-    raise OperationFailed(f"{what} failed (ansible-playbook exit {run.rc}):\n  {detail}\n"
-                          "  full log: var/ansible-runner/artifacts/")
+    raise OperationFailed(
+        f"{what} failed (ansible-playbook exit {run.rc}):\n  {detail}\n"
+        "  full log: var/ansible-runner/artifacts/"
+    )
 
 
-def run_up(on_role_start: Callable[[str], None], on_role_end: Callable[[RoleStats], None],
-           extravars: dict[str, Any] | None = None, only: str | None = None) -> PlaybookRun:
+def run_up(
+    on_role_start: Callable[[str], None],
+    on_role_end: Callable[[RoleStats], None],
+    extravars: dict[str, Any] | None = None,
+    only: str | None = None,
+) -> PlaybookRun:
     """Configure and start every service (or ``only`` one) and write ``var/stacks/local/outputs.json``.
 
     The outputs are written after a full run only: one service alone does not make a stack.
     """
     require_root("up")
     if only is not None and only not in SERVICE_ORDER:
-        raise BadInput(f"--only {only}: not a service of the local stack; choose one of {', '.join(SERVICE_ORDER)}.")
+        raise BadInput(
+            f"--only {only}: not a service of the local stack; choose one of {', '.join(SERVICE_ORDER)}."
+        )
     run = run_playbook(f"{only}.yml" if only else "site.yml", on_role_start, on_role_end, extravars=extravars)
     _raise_for(run, f"idf local up{' --only ' + only if only else ''}")
     if only is None:

@@ -1,9 +1,11 @@
 """Bounds every user obeys: an iteration cap per user, and ending the run when all users are done.
 
 Locust bounds a run by time (``--run-time``); this adds the count bound. A user that reached
-``max_iterations_per_user`` stops (StopUser); when the last user of a process has stopped, the
-process ends the run: a standalone runner quits, a worker sends its final statistics and quits
-(the master ends the run when its last worker has quit).
+``max_iterations_per_user`` stops (StopUser); when the last user greenlet of a process has ended
+(its on_stop included), the process ends the run: a standalone runner quits; a worker sends its
+statistics and an ``idf_worker_idle`` message, and the master quits once every worker is idle.
+Workers must not quit on their own: Locust's master would re-dispatch a quitting worker's users
+to the others, and they would run again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import STATE_RUNNING, MasterRunner, WorkerRunner
 
-__all__ = ["IterationBudget", "fire_request"]
+__all__ = ["IterationBudget", "fire_request", "register_idle_protocol"]
+
+IDLE_MESSAGE = "idf_worker_idle"
 
 logger = logging.getLogger(__name__)
 
@@ -33,27 +37,57 @@ class IterationBudget:
     def spend(self) -> None:
         """Call at the start of every task."""
         if self.done >= self.cap:
-            gevent.spawn_later(1.0, _end_run_if_idle, self.environment)
+            _watch_for_idle(self.environment)
             raise StopUser()
         self.done += 1
 
 
-def _end_run_if_idle(environment: Environment) -> None:
+_watcher: gevent.Greenlet | None = None
+
+
+def _watch_for_idle(environment: Environment) -> None:
+    """Start (once per process) the greenlet that ends the run when no user greenlet is left."""
+    global _watcher  # noqa: PLW0603 - one watcher per process
+    if _watcher is None or _watcher.dead:
+        _watcher = gevent.spawn(_end_run_when_idle, environment)
+
+
+def _end_run_when_idle(environment: Environment) -> None:
     runner = environment.runner
     if runner is None or isinstance(runner, MasterRunner):
         return
-    if runner.state != STATE_RUNNING or runner.user_count > 0:
+    # A stopping user is still running its on_stop (e.g. stopping its lab): wait for its greenlet
+    # to end, not for Locust's user count, which drops as soon as StopUser is raised.
+    while runner.state == STATE_RUNNING and len(runner.user_greenlets) > 0:
+        gevent.sleep(0.5)
+    if runner.state != STATE_RUNNING:
         return
     logger.info("every user reached its iteration cap: ending the run")
     if isinstance(runner, WorkerRunner):
-        runner.stop()
         data: dict[str, Any] = {}
         environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
         runner.send_message("stats", data)
-        gevent.sleep(0.2)
-        runner.greenlet.kill(block=True)
+        runner.send_message(IDLE_MESSAGE, None)
     else:
         runner.quit()
+
+
+def register_idle_protocol(environment: Environment) -> None:
+    """On the master: quit once every worker has reported that all its users are done."""
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    master: MasterRunner = runner
+    idle_workers: set[str] = set()
+
+    def on_idle(msg: Any, **_kwargs: Any) -> None:
+        idle_workers.add(msg.node_id)
+        connected = {client.id for client in master.clients.all}
+        if connected and connected <= idle_workers and master.state == STATE_RUNNING:
+            logger.info("every worker's users reached their iteration cap: ending the run")
+            gevent.spawn(master.quit)
+
+    master.register_message(IDLE_MESSAGE, on_idle)
 
 
 def fire_request(

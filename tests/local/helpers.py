@@ -16,20 +16,35 @@ def psql_as_postgres(sql: str, database: str = "postgres") -> str:
     """Run SQL as the `postgres` superuser over the Unix socket; return unaligned output."""
     result = subprocess.run(
         ["su", "postgres", "-c", f"psql -X -At -v ON_ERROR_STOP=1 -d {database}"],
-        input=sql, text=True, capture_output=True, check=False, timeout=60,
+        input=sql,
+        text=True,
+        capture_output=True,
+        check=False,
+        timeout=60,
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip())
     return result.stdout.strip()
 
 
-def run_idf(*args: str, env: dict[str, str] | None = None, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def run_idf(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
     """Run the `idf` CLI as a subprocess (exit codes and stderr as an operator sees them)."""
-    return subprocess.run([*IDF, *args], text=True, capture_output=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, cwd=REPO_ROOT, check=False)
+    return subprocess.run(
+        [*IDF, *args],
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=REPO_ROOT,
+        check=False,
+    )
 
 
 def pg_online() -> bool:
     """Whether cluster 15/main runs."""
-    out = subprocess.run(["pg_lsclusters", "--no-header", "15", "main"], text=True, capture_output=True, check=False)
+    out = subprocess.run(
+        ["pg_lsclusters", "--no-header", "15", "main"], text=True, capture_output=True, check=False
+    )
     return "online" in out.stdout

@@ -15,10 +15,17 @@ from idf_ops.catalogs import footprint
 from idf_ops.catalogs.checksum import arrow_checksum, checksum_sql, key_hash
 from idf_ops.catalogs.generate import arrow_type, generate, parquet_path
 from idf_ops.catalogs.load import read_manifest
+from idf_ops.catalogs.pgbinary import encode_batch
 from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, TABLE_NAMES, felis_schema
 from idf_ops.errors import BadInput
 
-EXPECTED_COLUMNS = {"position": 29, "reference": 236, "forced_photometry": 747, "object": 137, "truth_match": 30}
+EXPECTED_COLUMNS = {
+    "position": 29,
+    "reference": 236,
+    "forced_photometry": 747,
+    "object": 137,
+    "truth_match": 30,
+}
 OBJECTS = 400
 
 
@@ -50,8 +57,8 @@ def test_positions_lie_in_the_dc2_footprint(generated: Path, table: str) -> None
     data = _read(generated, table)
     ra = data.column(ra_name).to_numpy()
     dec = data.column(dec_name).to_numpy()
-    assert footprint.RA_MIN_DEG - 0.01 <= ra.min() and ra.max() <= footprint.RA_MAX_DEG + 0.01
-    assert footprint.DEC_MIN_DEG - 0.01 <= dec.min() and dec.max() <= footprint.DEC_MAX_DEG + 0.01
+    assert ra.min() >= footprint.RA_MIN_DEG - 0.01 and ra.max() <= footprint.RA_MAX_DEG + 0.01
+    assert dec.min() >= footprint.DEC_MIN_DEG - 0.01 and dec.max() <= footprint.DEC_MAX_DEG + 0.01
 
 
 @pytest.mark.parametrize("table", ["position", "reference", "forced_photometry"])
@@ -141,3 +148,23 @@ def test_a_corrupt_manifest_is_bad_input(tmp_path: Path) -> None:
 
 def test_a_missing_manifest_reads_as_none(tmp_path: Path) -> None:
     assert read_manifest(tmp_path / "absent.json") is None
+
+
+def test_binary_copy_encoding_of_each_type_and_null() -> None:
+    batch = pa.record_batch(
+        {
+            "a": pa.array([1, None], pa.int64()),
+            "s": pa.array(["ab", None]),
+            "f": pa.array([1.5, None], pa.float32()),
+            "t": pa.array([True, None]),
+        }
+    )
+    encoded = encode_batch(batch, ["bigint", "character", "double precision", "boolean"])
+    row1 = "0004000000080000000000000001000000026162000000083ff80000000000000000000101"
+    row2 = "0004" + "ffffffff" * 4
+    assert encoded.hex() == row1 + row2
+
+
+def test_binary_copy_refuses_an_unknown_column_type() -> None:
+    with pytest.raises(BadInput, match="not supported"):
+        encode_batch(pa.record_batch({"x": pa.array([1])}), ["timestamp with time zone"])

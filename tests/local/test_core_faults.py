@@ -1,6 +1,8 @@
 """Bad input and faults of the core local services: each gives a clear message naming the service and
 the fix, a non-zero exit, and leaves no half-loaded table behind."""
 
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import json
@@ -27,13 +29,28 @@ def test_reset_refuses_without_yes() -> None:
     assert "--yes" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args,expected", [
-    (("local", "up", "--objects", "0"), "at least 1"),
-    (("local", "up", "--only", "nginx"), "not a service of the local stack"),
-    (("local", "butler-build", "--db-url", "postgresql://u@h/db", "--reader-db-url", "postgresql://u@h/db"),
-     "postgresql+psycopg2://"),
-    (("local", "data", "generate", "--objects", "-1", "--data-dir", "/tmp/idf-test-never"), "number of objects"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (("local", "up", "--objects", "0"), "at least 1"),
+        (("local", "up", "--only", "nginx"), "not a service of the local stack"),
+        (
+            (
+                "local",
+                "butler-build",
+                "--db-url",
+                "postgresql://u@h/db",
+                "--reader-db-url",
+                "postgresql://u@h/db",
+            ),
+            "postgresql+psycopg2://",
+        ),
+        (
+            ("local", "data", "generate", "--objects", "-1", "--data-dir", "/nonexistent/idf-test-never"),
+            "number of objects",
+        ),
+    ],
+)
 def test_bad_arguments_exit_2_with_a_message(args: tuple[str, ...], expected: str) -> None:
     result = run_idf(*args)
     assert result.returncode == 2, result.stderr
@@ -58,8 +75,11 @@ def test_missing_ansible_playbook_is_explained(monkeypatch: pytest.MonkeyPatch, 
 
 # --- faults on the running stack ---------------------------------------------------------------
 
+
 def _table_state(table: str) -> tuple[int, str]:
-    rows, checksum = psql_as_postgres(checksum_sql(SCHEMA_NAME, table, "objectId", "postgresql"), "gavo").split("|")
+    rows, checksum = psql_as_postgres(
+        checksum_sql(SCHEMA_NAME, table, "objectId", "postgresql"), "gavo"
+    ).split("|")
     return int(rows), checksum
 
 
@@ -70,8 +90,17 @@ def test_failed_load_is_rolled_back(tmp_path: Path) -> None:
     good = pq.read_table(DATALOAD_DIR / "position.parquet").slice(0, 10)
     bad = pa.concat_tables([good, good])  # every objectId twice
     pq.write_table(bad, tmp_path / "position.parquet")
-    result = run_idf("local", "data", "load", "--data-dir", str(tmp_path), "--manifest", str(tmp_path / "m.json"),
-                     "--table", "position")
+    result = run_idf(
+        "local",
+        "data",
+        "load",
+        "--data-dir",
+        str(tmp_path),
+        "--manifest",
+        str(tmp_path / "m.json"),
+        "--table",
+        "position",
+    )
     assert result.returncode == 1
     assert "position" in result.stderr and "rolled back" in result.stderr and "Traceback" not in result.stderr
     assert _table_state("position") == before
@@ -110,8 +139,12 @@ def test_missing_package_stops_postgresql_role_with_a_message() -> None:
     from idf_ops.local.stack import run_up
 
     with pytest.raises(OperationFailed) as failure:
-        run_up(lambda _r: None, lambda _s: None, only="postgresql",
-               extravars={"postgresql_packages": ["postgresql-15", "idf-no-such-package"]})
+        run_up(
+            lambda _r: None,
+            lambda _s: None,
+            only="postgresql",
+            extravars={"postgresql_packages": ["postgresql-15", "idf-no-such-package"]},
+        )
     message = str(failure.value)
     assert "postgresql: installing the Debian packages" in message
     assert "idf-no-such-package" in message and "apt-cache policy" in message
@@ -123,5 +156,6 @@ def test_manifest_is_untouched_by_the_faults() -> None:
     assert manifest is not None
     for table, record in manifest.tables.items():
         rows, checksum = psql_as_postgres(
-            checksum_sql(SCHEMA_NAME, table, record.key_column, "postgresql"), "gavo").split("|")
+            checksum_sql(SCHEMA_NAME, table, record.key_column, "postgresql"), "gavo"
+        ).split("|")
         assert (int(rows), checksum) == (record.rows, record.checksum)
