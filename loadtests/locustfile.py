@@ -96,5 +96,9 @@ def _write_final_stats(environment: Environment, **_kwargs: Any) -> None:
         "kinds": [_row(entry) for _key, entry in sorted(stats.entries.items())],
         "total": _row(stats.total) | {"kind": "Aggregated"},
         "groups": groups,
+        "errors": [
+            {"kind": error.name, "error": str(error.error)[:500], "occurrences": error.occurrences}
+            for error in sorted(stats.errors.values(), key=lambda e: -e.occurrences)
+        ],
     }
     Path(target).write_text(json.dumps(document, indent=2) + "\n")

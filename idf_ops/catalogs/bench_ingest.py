@@ -17,6 +17,7 @@ Prints rows/s of each and their ratio; the scratch schema is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -31,18 +32,22 @@ from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.load import copy_parquet
 from idf_ops.catalogs.pg import PgConnection
 from idf_ops.catalogs.schema import SCHEMA_NAME, TABLE_NAMES
+from idf_ops.errors import IdfError, OperationFailed
 
 __all__ = ["main"]
 
 
 def _psql_as_postgres(database: str, sql: str) -> str:
-    return subprocess.run(
+    result = subprocess.run(
         ["su", "postgres", "-c", f"psql -X -q -At -v ON_ERROR_STOP=1 -d {database}"],
         input=sql,
         text=True,
-        check=True,
+        check=False,
         capture_output=True,
-    ).stdout.strip()
+    )
+    if result.returncode != 0:
+        raise OperationFailed(f"bench_ingest: psql as postgres failed: {result.stderr.strip()}")
+    return result.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("server", "loader")
         }
     finally:
-        _psql_as_postgres(args.database, "DROP SCHEMA IF EXISTS idf_bench CASCADE;")
+        with contextlib.suppress(OperationFailed):
+            _psql_as_postgres(args.database, "DROP SCHEMA IF EXISTS idf_bench CASCADE;")
         for path in (csv, parquet):
             path.unlink(missing_ok=True)
         workdir.rmdir()
@@ -131,4 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except IdfError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)

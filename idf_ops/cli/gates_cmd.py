@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -67,6 +68,9 @@ def register(app: typer.Typer) -> None:
         from idf_ops.paths import state_dir
 
         when = _parse_today(today)
+        # Library errors are the gates' evidence (reported per gate); the Butler would also log the
+        # refused write that butler-write-refused provokes on purpose, which reads like a crash.
+        logging.getLogger("lsst.daf.butler").setLevel(logging.CRITICAL)
         console = Console()
         if not console.is_terminal:
             # Piped or in CI: rich would assume 80 columns and squeeze the evidence column.

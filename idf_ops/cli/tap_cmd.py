@@ -40,6 +40,14 @@ def register(app: typer.Typer) -> None:
         changed = write_if_changed(output, text)
         typer.echo(f"{output}: {'written' if changed else 'unchanged'}")
 
+    @tap_app.command("heal")
+    def heal() -> None:
+        """Restart the DaCHS instances that fail an ADQL query (e.g. after PostgreSQL restarted)."""
+        from idf_ops.tap.instances import restart_unhealthy
+
+        restarted = restart_unhealthy()
+        typer.echo(f"restarted: {', '.join(restarted)}" if restarted else "every DaCHS instance answers ADQL")
+
     @tap_app.command("bench")
     def bench(
         url: Annotated[

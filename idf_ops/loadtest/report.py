@@ -20,6 +20,7 @@ from loadtests.profile import Profile
 from loadtests.slo import KindStats, SloVerdict, evaluate, overall_verdict
 
 __all__ = [
+    "ErrorCount",
     "LocustProcessInfo",
     "RunSummary",
     "build_summary",
@@ -45,6 +46,14 @@ class LocustProcessInfo(_Model):
         title="CPU share of the machine", description="cpu_seconds / (wall seconds x cores), 0-1."
     )
     cores: int = Field(title="Cores", description="CPU cores of the machine.")
+
+
+class ErrorCount(_Model):
+    """One distinct failure message of a request kind."""
+
+    kind: str = Field(title="Request kind", description="Locust request name.")
+    error: str = Field(title="Error", description="What was wrong (first 500 characters).")
+    occurrences: int = Field(title="Occurrences", description="How often it happened.")
 
 
 class RunSummary(_Model):
@@ -73,6 +82,7 @@ class RunSummary(_Model):
         description="Merged statistics of the kinds each SLO pattern matches (kind = the pattern).",
     )
     slos: list[SloVerdict] = Field(title="SLO verdicts", description="Every SLO with its checks.")
+    errors: list[ErrorCount] = Field(title="Errors", description="Distinct failures, most frequent first.")
     locust: LocustProcessInfo = Field(title="Locust", description="The load generator's own figures.")
     artifacts: dict[str, str] = Field(
         title="Artifacts", description="Name -> file (relative to the summary)."
@@ -111,7 +121,7 @@ def read_kind_stats(stats_csv: Path) -> tuple[list[KindStats], KindStats | None]
 
 def read_final_stats(
     path: Path,
-) -> tuple[list[KindStats], KindStats | None, dict[str, KindStats]] | None:
+) -> tuple[list[KindStats], KindStats | None, dict[str, KindStats], list[ErrorCount]] | None:
     """The statistics the locustfile wrote at shutdown (None when absent, e.g. Locust was killed)."""
     if not path.is_file():
         return None
@@ -119,7 +129,8 @@ def read_final_stats(
     kinds = [KindStats(**row) for row in document["kinds"]]
     total = KindStats(**document["total"]) if document.get("total") else None
     groups = {pattern: KindStats(**row) for pattern, row in document["groups"].items()}
-    return kinds, total, groups
+    errors = [ErrorCount(**row) for row in document.get("errors", [])]
+    return kinds, total, groups, errors
 
 
 def build_summary(
@@ -139,10 +150,10 @@ def build_summary(
     # misses the last requests (e.g. the labs stopped by users leaving). Fall back to the CSV.
     final = read_final_stats(stats_csv.with_name("final-stats.json"))
     if final is not None:
-        kinds, total, groups = final
+        kinds, total, groups, errors = final
     else:
         kinds, total = read_kind_stats(stats_csv)
-        groups = {}
+        groups, errors = {}, []
     verdicts: list[SloVerdict] = evaluate(profile.slos, kinds, groups)
     return RunSummary(
         profile=profile.name,
@@ -160,6 +171,7 @@ def build_summary(
         total=total,
         groups=list(groups.values()),
         slos=verdicts,
+        errors=errors,
         locust=locust,
         artifacts=artifacts,
     )
@@ -184,14 +196,16 @@ def plot_history(history_csv: Path, png: Path, title: str) -> None:
             users.append(int(row["User Count"]))
             rps.append(_ms(row["Requests/s"]))
             for key, values in series.items():
-                values.append(_ms(row[key]) / 1000)
+                values.append(max(_ms(row[key]), 1.0) / 1000)  # floor at 1 ms: log scale
     if not times:
         raise OperationFailed(f"{history_csv}: no Aggregated rows to plot; the run recorded no requests.")
     elapsed = [t - times[0] for t in times]
     figure, (latency_axis, load_axis) = plt.subplots(2, 1, sharex=True, figsize=(10, 7))
     for key, values in series.items():
         latency_axis.plot(elapsed, values, label=f"p{key.rstrip('%')}")
-    latency_axis.set_ylabel("response time (s)")
+    # Log scale: interactive queries (ms to s) and scans (minutes) share the axis readably.
+    latency_axis.set_yscale("log")
+    latency_axis.set_ylabel("response time (s, log)")
     latency_axis.set_title(title)
     latency_axis.legend(loc="upper left")
     latency_axis.grid(alpha=0.3)

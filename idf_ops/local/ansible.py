@@ -81,6 +81,71 @@ def _failure_message(res: dict[str, Any]) -> str:
     return "failed without a message"
 
 
+class _EventTally:
+    """Turns ansible-runner events into per-role counts, progress callbacks and failures.
+
+    ``run.roles`` aggregates per role over the whole run; ``segment`` is the role's stretch in the
+    play being run now (what the progress lines show).
+    """
+
+    def __init__(
+        self, run: PlaybookRun, on_role_start: Callable[[str], None], on_role_end: Callable[[RoleStats], None]
+    ) -> None:
+        self.run = run
+        self.on_role_start = on_role_start
+        self.on_role_end = on_role_end
+        self.segment: RoleStats | None = None
+
+    @staticmethod
+    def role_of(data: dict[str, Any]) -> str:
+        """Role of an event; tasks outside roles (facts, playbook tasks) count under "setup"."""
+        return str(data.get("role") or "setup")
+
+    @staticmethod
+    def tally(stats: RoleStats, kind: str, res: dict[str, Any], now: float) -> None:
+        stats.ended_at = now
+        if kind == "runner_on_ok":
+            stats.ok += 1
+            stats.changed += 1 if res.get("changed") else 0
+        elif kind == "runner_on_skipped":
+            stats.skipped += 1
+        elif kind in ("runner_on_failed", "runner_on_unreachable"):
+            stats.failed += 1
+
+    def finish(self) -> None:
+        """Close the last role's stretch."""
+        if self.segment is not None:
+            self.on_role_end(self.segment)
+            self.segment = None
+
+    def handle(self, event: dict[str, Any]) -> bool:
+        """ansible-runner event handler (returns True: keep the event in the artifacts)."""
+        data = event.get("event_data") or {}
+        kind = event.get("event", "")
+        now = time.monotonic()
+        if kind == "playbook_on_play_start":
+            self.finish()
+        elif kind == "playbook_on_task_start":
+            role = self.role_of(data)
+            self.run.roles.setdefault(role, RoleStats(role=role, started_at=now))
+            if role != "setup" and (self.segment is None or self.segment.role != role):
+                self.finish()
+                self.segment = RoleStats(role=role, started_at=now)
+                self.on_role_start(role)
+        elif kind.startswith("runner_on_") and kind != "runner_on_start":
+            failed = kind in ("runner_on_failed", "runner_on_unreachable")
+            if failed and data.get("ignore_errors"):
+                return True
+            role = self.role_of(data)
+            res = data.get("res") or {}
+            self.tally(self.run.roles.setdefault(role, RoleStats(role=role, started_at=now)), kind, res, now)
+            if self.segment is not None and self.segment.role == role:
+                self.tally(self.segment, kind, res, now)
+            if failed:
+                self.run.failures.append(TaskFailure(role, str(data.get("task", "?")), _failure_message(res)))
+        return True
+
+
 def run_playbook(
     playbook: str,
     on_role_start: Callable[[str], None] = lambda _role: None,
@@ -97,41 +162,7 @@ def run_playbook(
             "run `bash scripts/setup.sh` to install the venv."
         )
     run = PlaybookRun(playbook=playbook, rc=-1, seconds=0.0)
-    current: dict[str, RoleStats | None] = {"stats": None}
-
-    def role_of(data: dict[str, Any]) -> str:
-        # Tasks outside roles (fact gathering, the playbooks' own tasks) count under "setup".
-        return str(data.get("role") or "setup")
-
-    def handle(event: dict[str, Any]) -> bool:
-        data = event.get("event_data") or {}
-        kind = event.get("event", "")
-        now = time.monotonic()
-        if kind == "playbook_on_task_start":
-            role = role_of(data)
-            stats = run.roles.setdefault(role, RoleStats(role=role, started_at=now))
-            previous = current["stats"]
-            if role != "setup" and (previous is None or previous.role != role):
-                if previous is not None:
-                    on_role_end(previous)
-                current["stats"] = stats
-                on_role_start(role)
-            stats.ended_at = now
-        elif kind.startswith("runner_on_") and kind != "runner_on_start":
-            stats = run.roles.setdefault(role_of(data), RoleStats(role=role_of(data), started_at=now))
-            stats.ended_at = now
-            res = data.get("res") or {}
-            if kind == "runner_on_ok":
-                stats.ok += 1
-                stats.changed += 1 if res.get("changed") else 0
-            elif kind == "runner_on_skipped":
-                stats.skipped += 1
-            elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
-                stats.failed += 1
-                run.failures.append(
-                    TaskFailure(role_of(data), str(data.get("task", "?")), _failure_message(res))
-                )
-        return True
+    events = _EventTally(run, on_role_start, on_role_end)
 
     # A fresh private data dir per run: ansible-runner persists extravars in it (env/extravars),
     # and a later run must not inherit an earlier run's overrides.
@@ -151,14 +182,13 @@ def run_playbook(
             inventory=inventory or str(ANSIBLE_DIR / "inventories" / "local"),
             envvars=env,
             extravars=extravars or {},
-            event_handler=handle,
+            event_handler=events.handle,
             quiet=True,
             rotate_artifacts=10,
         )
     finally:
         shutil.rmtree(private_dir, ignore_errors=True)
-    if current["stats"] is not None:
-        on_role_end(current["stats"])
+    events.finish()
     run.seconds = time.monotonic() - started
     run.rc = int(result.rc if result.rc is not None else -1)
     if run.rc != 0:

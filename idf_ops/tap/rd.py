@@ -73,6 +73,8 @@ _INTEGER_NULLS: dict[str, str] = {
 # through a view under this name, created by DaCHS itself from the RD (``dachs imp RD views``).
 DEFAULT_TABLE_RENAMES: dict[str, str] = {"position": "position_"}
 
+DP01_RELEASE_DATE = "2021-06-30T00:00:00Z"
+
 _VERB_PRINCIPAL = "10"
 _VERB_SECONDARY = "30"
 
@@ -100,6 +102,8 @@ def load_felis_schema(path: Path) -> Schema:
         raise BadInput(
             f"{path}: key {where}: {first['msg']}; the file must be a Felis schema (lsst-felis datamodel)."
         ) from exc
+    except (TypeError, ValueError) as exc:  # lsst-felis raises these for some bad values (datatypes)
+        raise BadInput(f"{path}: key tables: {exc}; the file must be a Felis schema (lsst-felis datamodel).") from exc
 
 
 def _dachs_name(name: str) -> str:
@@ -210,6 +214,8 @@ def generate_rd(
         ET.SubElement(resource, "meta", {"name": "description"}).text = schema.description.strip()
     ET.SubElement(resource, "meta", {"name": "creator"}).text = creator
     ET.SubElement(resource, "meta", {"name": "subject"}).text = "Astronomical catalogs"
+    # A fixed date (DP0.1's release), never the generation time: the RD only changes with the schema.
+    ET.SubElement(resource, "meta", {"name": "creationDate"}).text = DP01_RELEASE_DATE
     for table in schema.tables:
         _table_element(resource, table, schema.name, names[table.name], path)
     # The tables are loaded outside DaCHS: this data element only names them, for `dachs imp -m`.

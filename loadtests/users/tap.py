@@ -12,6 +12,7 @@ import time
 from urllib.parse import urlencode, urljoin
 
 import gevent
+from gevent import GreenletExit
 from locust import FastHttpUser, task
 from locust.env import Environment
 
@@ -122,6 +123,12 @@ class TapHighVolumeUser(_TapUser):
             length = self._fetch(job_url, query)
         except _JobError as exc:
             fire_request(self.environment, "UWS", query.kind, started_at, exception=exc)
+        except GreenletExit:
+            # The run ended (run time + stop timeout) with this job unfinished: that is a failure to
+            # report, not a request to forget; then let Locust stop the user.
+            unfinished = _JobError("run ended before the job finished")
+            fire_request(self.environment, "UWS", query.kind, started_at, exception=unfinished)
+            raise
         else:
             fire_request(self.environment, "UWS", query.kind, started_at, response_length=length)
         finally:

@@ -65,13 +65,17 @@ def tap_sync(tap_url: str, params: dict[str, str], timeout_s: float = 60.0) -> T
     return TapAnswer(response.status_code, status, rows, message, first_cell)
 
 
-def wait_until_good(tap_url: str, timeout_s: float) -> float:
-    """Poll the good query until it succeeds; return the seconds waited (raise if it never does)."""
+def wait_until_good(tap_url: str, timeout_s: float, consecutive: int = 4) -> float:
+    """Poll the good query until ``consecutive`` answers in a row succeed (the balancer spreads
+    requests over several DaCHS instances: one good answer does not mean all are well); return the
+    seconds waited, or raise AssertionError if that never happens within ``timeout_s``."""
     start = time.monotonic()
-    last = None
+    last, streak = None, 0
     while time.monotonic() - start < timeout_s:
         last = tap_sync(tap_url, {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": GOOD_QUERY}, timeout_s=10)
-        if last.ok and last.rows > 0:
+        streak = streak + 1 if last.ok and last.rows > 0 else 0
+        if streak >= consecutive:
             return time.monotonic() - start
-        time.sleep(0.5)
-    raise AssertionError(f"TAP did not answer the good query within {timeout_s:.0f} s; last answer {last}")
+        time.sleep(0.25)
+    raise AssertionError(f"TAP did not answer {consecutive} good queries in a row within {timeout_s:.0f} s; "
+                         f"last answer {last}")

@@ -45,7 +45,10 @@ def _png_pixels(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
     """Width, height and the set of RGB colours of the screenshot (Pillow, matplotlib's own reader)."""
     with Image.open(path) as image:
         rgb = image.convert("RGB")
-        colours = {colour for _, colour in rgb.getcolors(maxcolors=1 << 24) or []}
+        colours: set[tuple[int, int, int]] = set()
+        for _, colour in rgb.getcolors(maxcolors=1 << 24) or []:
+            red, green, blue = colour  # type: ignore[misc]
+            colours.add((red, green, blue))
         return rgb.width, rgb.height, colours
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from idf_ops.gates import checks
-from idf_ops.gates.report import Report
+from idf_ops.gates.render import write_all
+from idf_ops.gates.report import GateResult, Report
 from idf_ops.gates.service import check_gates
 from idf_ops.paths import REPO_ROOT, state_dir
 from idf_ops.stack_outputs import StackOutputs, load_outputs
@@ -41,7 +42,7 @@ BOARD_TARGET_S = 15.0
 REAL_STATE = Path(os.environ.get("IDF_STATE_DIR", REPO_ROOT / "var"))
 
 
-def _gates(report: Report) -> dict[str, object]:
+def _gates(report: Report) -> dict[str, GateResult]:
     return {gate.id: gate for row in report.checkpoints for gate in row.gates}
 
 
@@ -55,7 +56,7 @@ def test_dp01_gates_pass_on_local_stack(monkeypatch: pytest.MonkeyPatch) -> None
     started = time.monotonic()
     report = check_gates("local", LIVE_CHECKPOINTS)
     wall = time.monotonic() - started
-    failing = {g.id: g.reason for g in _gates(report).values() if g.status != "pass"}  # type: ignore[attr-defined]
+    failing = {g.id: g.reason for g in _gates(report).values() if g.status != "pass"}
     assert not failing, failing
     assert report.ok
     assert {row.status for row in report.checkpoints} == {"pass"}
@@ -66,7 +67,7 @@ def _pg(action: str) -> None:
     subprocess.run(["pg_ctlcluster", "15", "main", action], check=True, timeout=120, capture_output=True)
 
 
-def _wait_for_tap(seconds: float) -> None:
+def _wait_for_tap(seconds: float) -> bool:
     """After PostgreSQL is back, wait until DaCHS answers a real query again (others use it)."""
     query = urllib.parse.urlencode(
         {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": "SELECT TOP 1 * FROM TAP_SCHEMA.tables"}
@@ -77,10 +78,23 @@ def _wait_for_tap(seconds: float) -> None:
         try:
             with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (local TAP URL)
                 if b'name="QUERY_STATUS" value="OK"' in response.read():
-                    return
+                    return True
         except OSError:
             pass
         time.sleep(1)
+    return False
+
+
+def _restore_shared_stack() -> None:
+    """PostgreSQL back up, and TAP answering again: by itself, else by the TAP role's own repair."""
+    _pg("start")
+    if not _wait_for_tap(60):
+        # DaCHS can keep a closed connection pool after a PostgreSQL restart (tests/faults measures
+        # it); leave the shared stack usable whatever this test's verdict.
+        subprocess.run(
+            [str(REPO_ROOT / ".venv" / "bin" / "idf"), "local", "up", "--only", "tap"],
+            cwd=REPO_ROOT, capture_output=True, timeout=600, check=False,
+        )  # fmt: skip
 
 
 def test_stopping_postgresql_turns_exactly_dependent_gates_red(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,20 +106,19 @@ def test_stopping_postgresql_turns_exactly_dependent_gates_red(monkeypatch: pyte
         report = check_gates("local", LIVE_CHECKPOINTS, today=dt.date(2021, 1, 1))
         wall = time.monotonic() - started
     finally:
-        _pg("start")
-        _wait_for_tap(60)
+        _restore_shared_stack()
     gates = _gates(report)
     for gate_id in PG_DEPENDENT:
         gate = gates[gate_id]
-        assert gate.status == "fail", (gate_id, gate.reason)  # type: ignore[attr-defined]
-        assert gate.duration_s <= gate.timeout_s + 1.0, (gate_id, gate.duration_s)  # type: ignore[attr-defined]
+        assert gate.status == "fail", (gate_id, gate.reason)
+        assert gate.duration_s <= gate.timeout_s + 1.0, (gate_id, gate.duration_s)
     for gate_id in PG_INDEPENDENT:
-        assert gates[gate_id].status == "pass", (gate_id, gates[gate_id].reason)  # type: ignore[attr-defined]
-    assert "5432" in gates["database-reachable"].reason  # type: ignore[attr-defined]
-    assert "postgresql" in gates["compute-ready"].reason  # type: ignore[attr-defined]
-    assert wall < max(g.timeout_s for g in gates.values()) + 2  # type: ignore[attr-defined]
-    board = state_dir("gates", "local-postgres-stopped")
-    (Path(board) / "gates.json").write_text(report.model_dump_json(indent=2))
+        assert gates[gate_id].status == "pass", (gate_id, gates[gate_id].reason)
+    assert "5432" in gates["database-reachable"].reason
+    assert "postgresql" in gates["compute-ready"].reason
+    assert wall < max(g.timeout_s for g in gates.values()) + 2
+    # Kept as evidence next to the normal board: var/gates/local-postgres-stopped/.
+    write_all(report, state_dir("gates", "local-postgres-stopped"))
 
 
 # --- guards: each mutated input below must turn its gate red on the live local stack -------------
@@ -132,21 +145,21 @@ def load_outputs_from_repo() -> StackOutputs:
     return StackOutputs.model_validate_json(path.read_text())
 
 
-def _one(stack: str, checkpoint: str) -> dict[str, object]:
+def _one(stack: str, checkpoint: str) -> dict[str, GateResult]:
     return _gates(check_gates(stack, [checkpoint]))
 
 
 def test_guard_missing_collection(state_dir: Path) -> None:
     stack = _mutated_stack(state_dir, **{"butler.collection": "2.2i/runs/DP0.9"})
     gate = _one(stack, "L3-MW-0030")["butler-read"]
-    assert gate.status == "fail" and "2.2i/runs/DP0.9 missing" in gate.reason  # type: ignore[attr-defined]
+    assert gate.status == "fail" and "2.2i/runs/DP0.9 missing" in gate.reason
 
 
 def test_guard_writeable_config_is_caught(state_dir: Path) -> None:
     writer_config = str(Path(load_outputs_from_repo().butler.repo_uri) / "butler.yaml")
     stack = _mutated_stack(state_dir, **{"butler.readonly_config": writer_config})
     gate = _one(stack, "L3-MW-0030")["butler-write-refused"]
-    assert gate.status == "fail", gate.reason  # type: ignore[attr-defined]
+    assert gate.status == "fail", gate.reason
 
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
@@ -163,9 +176,9 @@ def test_guard_manifest_mismatch(
     path.write_text(json.dumps(manifest))
     stack = _mutated_stack(state_dir, catalog_load_manifest=str(path))
     gates = _one(stack, "L3-MW-0020")
-    assert gates["loaded-truth_match"].status == "fail"  # type: ignore[attr-defined]
-    assert reason in gates["loaded-truth_match"].reason  # type: ignore[attr-defined]
-    assert gates["loaded-object"].status == "pass"  # type: ignore[attr-defined]
+    assert gates["loaded-truth_match"].status == "fail"
+    assert reason in gates["loaded-truth_match"].reason
+    assert gates["loaded-object"].status == "pass"
 
 
 def test_guard_tap_schema_missing_column(state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,10 +187,10 @@ def test_guard_tap_schema_missing_column(state_dir: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(checks, "felis_columns", lambda: expected)
     stack = _mutated_stack(state_dir)
     gate = _one(stack, "L2-DP-0020")["tap-schema-complete"]
-    assert gate.status == "fail" and "object lacks 1 columns (not_a_real_column)" in gate.reason  # type: ignore[attr-defined]
+    assert gate.status == "fail" and "object lacks 1 columns (not_a_real_column)" in gate.reason
 
 
 def test_guard_wrong_worker_count(state_dir: Path) -> None:
     stack = _mutated_stack(state_dir, **{"qserv.expected_workers": 3})
     gate = _one(stack, "L3-MW-0010")["qserv-workers"]
-    assert gate.status == "fail" and "expect 3 workers" in gate.reason  # type: ignore[attr-defined]
+    assert gate.status == "fail" and "expect 3 workers" in gate.reason

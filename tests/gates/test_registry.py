@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -128,7 +130,7 @@ def test_committed_json_schemas_are_current() -> None:
         assert committed == model.model_json_schema(), f"regenerate with `idf gates schema` ({name})"
 
 
-def _mutated(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
+def _mutated(tmp_path: Path, mutate: Callable[[dict[str, Any]], object]) -> Path:
     data = yaml.safe_load(REGISTRY_PATH.read_text())
     mutate(data)
     path = tmp_path / "registry.yaml"
@@ -136,7 +138,7 @@ def _mutated(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
     return path
 
 
-def _set(data: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+def _set(data: dict[str, Any], key: str, value: object) -> None:
     data["milestones"][1][key] = value
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from idf_ops.gates.registry import PlainGate
+from idf_ops.gates.report import GateResult
 from idf_ops.gates.runner import CheckContext, Outcome, run_gates
 from idf_ops.gates.service import check_gates
 from idf_ops.stack_outputs import StackOutputs
@@ -20,7 +22,7 @@ TIMEOUT_S = 1.5
 GRACE_S = 1.0  # runner grace (0.5 s) + scheduling on a busy 2-core machine
 
 
-def _run(state: Path, tmp_path: Path, port: int) -> tuple[float, list]:  # type: ignore[type-arg]
+def _run(state: Path, tmp_path: Path, port: int) -> tuple[float, list[tuple[str, GateResult]]]:
     write_outputs(state, local_outputs("deadstack", port, tmp_path))
     registry = registry_with_timeouts(tmp_path, TIMEOUT_S)
     started = time.monotonic()
@@ -68,7 +70,7 @@ def test_runner_abandons_a_check_that_ignores_its_budget(tmp_path: Path) -> None
     stuck = PlainGate(id="stuck", check="hub-api", title="a stuck check", timeout_s=0.5)
     quick = PlainGate(id="quick", check="hub-api", title="a quick check", timeout_s=5)
 
-    def resolve(gate: PlainGate):  # type: ignore[no-untyped-def]
+    def resolve(gate: PlainGate) -> Callable[..., Outcome]:
         def check(*_: object) -> Outcome:
             if gate.id == "stuck":
                 time.sleep(30)

@@ -2,8 +2,8 @@
 
 Run as ``python fake_services.py {tap,hub} MODE``; prints the port it listens on, then serves.
 TAP modes: ``ok`` (right answers), ``http400`` (every query rejected with HTTP 400),
-``error-votable`` (HTTP 200 with QUERY_STATUS=ERROR). Hub modes: ``ok`` (cells print the expected
-output), ``cell-error`` (every cell raises in the kernel).
+``error-votable`` (HTTP 200 with QUERY_STATUS=ERROR), ``stuck`` (async jobs stay QUEUED).
+Hub modes: ``ok`` (cells print the expected output), ``cell-error`` (every cell raises in the kernel).
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ class JobPhase(tornado.web.RequestHandler):
     def get(self, job_id: str) -> None:
         job = JOBS[job_id]
         job["polls"] += 1
+        if job["phase"] == "EXECUTING" and TAP_MODE == "stuck":
+            job["phase"] = "QUEUED"  # a jammed async queue: the job never runs
         if job["phase"] == "EXECUTING" and job["polls"] > 1:
             job["phase"] = "COMPLETED" if TAP_MODE != "http400" else "ERROR"
         self.write(job["phase"])

@@ -109,3 +109,27 @@ def test_failed_cell_is_a_failure(
     assert failures == (3 if mode == "cell-error" else 0)
     spawn_count, spawn_failures = _by_prefix(summary, "hub.spawn")
     assert spawn_count >= 1 and spawn_failures == 0
+
+
+def test_job_still_running_when_the_run_ends_is_a_failure(
+    tmp_path: Path, fake_service: Callable[[str, str], int]
+) -> None:
+    """A jammed async queue: the run is bounded by its run time and the unfinished job counts as failed."""
+    write_fake_stack(tmp_path, tap_port=fake_service("tap", "stuck"))
+    profile = write_profile(
+        tmp_path,
+        "tap-stuck",
+        users=1,
+        run_time_s=6,
+        stop_timeout_s=1,
+        tap_job_timeout_s=600,
+        user_classes=[{"class": "TapHighVolumeUser", "weight": 1}],
+        slos=[{"kind": "tap.hv.*", "min_requests": 1}],
+    )
+    code, summary, _stdout = _run(tmp_path, profile)
+    assert code == 1
+    count, failures = _by_prefix(summary, "tap.hv.")
+    assert count == failures == 1
+    assert summary["duration_s"] < 60
+    assert summary["errors"][0]["kind"].startswith("tap.hv.")
+    assert "run ended before the job finished" in summary["errors"][0]["error"]

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from idf_ops.local import health
+from idf_ops.local.ansible import PlaybookRun, RoleStats, _EventTally
 from idf_ops.local.inventory import render_inventory
 from idf_ops.local.settings import ANSIBLE_DIR, SERVICE_ORDER
 from idf_ops.local.stack import local_outputs
@@ -134,3 +135,37 @@ def test_every_default_is_commented(role: str) -> None:
     for index, line in enumerate(lines):
         if line and not line.startswith((" ", "#", "-")):
             assert lines[index - 1].startswith(("#", "  ")), f"{role}: {line} has no comment"
+
+
+def _event(kind: str, role: str = "", **data: Any) -> dict[str, Any]:
+    return {"event": kind, "event_data": {"role": role, **data}}
+
+
+def test_event_tally_counts_per_role_and_reports_failures() -> None:
+    run = PlaybookRun(playbook="site.yml", rc=0, seconds=0.0)
+    started: list[str] = []
+    ended: list[RoleStats] = []
+    tally = _EventTally(run, started.append, ended.append)
+    events = [
+        _event("playbook_on_play_start"),
+        _event("playbook_on_task_start", task="Gathering Facts"),
+        _event("runner_on_ok", res={"changed": False}),
+        _event("playbook_on_task_start", "postgresql", task="Install"),
+        _event("runner_on_ok", "postgresql", res={"changed": True}),
+        _event("runner_on_failed", "postgresql", ignore_errors=True, res={"msg": "ignored"}),
+        _event("playbook_on_play_start"),
+        _event("playbook_on_task_start", "butler", task="Build"),
+        _event("runner_on_failed", "butler", task="Build", res={"msg": "butler: registry down; start it"}),
+    ]
+    for event in events:
+        assert tally.handle(event) is True
+    tally.finish()
+    assert started == ["postgresql", "butler"]
+    assert [(s.role, s.ok, s.changed, s.failed) for s in ended] == [
+        ("postgresql", 1, 1, 0),
+        ("butler", 0, 0, 1),
+    ]
+    assert run.changed == 1
+    assert [(f.role, f.task, f.message) for f in run.failures] == [
+        ("butler", "Build", "butler: registry down; start it")
+    ]
