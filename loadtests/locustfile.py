@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import locust.runners
 from locust import between, events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
@@ -24,8 +25,13 @@ from loadtests.runconfig import FINAL_STATS_ENV
 from loadtests.users import notebook as _notebook
 from loadtests.users import qserv as _qserv
 from loadtests.users import tap as _tap
-from loadtests.users.bounds import register_idle_protocol
+from loadtests.users.bounds import end_master_run_after, register_idle_protocol, send_worker_stats
 from loadtests.users.shared import object_ids, run_config
+
+# A worker whose CPU is saturated (a shared 2-core machine, a busy pod) misses heartbeats and the
+# master declares it missing and stops the test (locust #1158, #1843). Locust reads this module
+# constant at each heartbeat: tolerate 15 missed one-second heartbeats instead of 3.
+locust.runners.HEARTBEAT_LIVENESS = 15
 
 # Modules, not classes, are bound here: Locust would run every User class found in this namespace.
 _MODULES = {"tap": _tap, "qserv": _qserv, "hub": _notebook}
@@ -58,6 +64,8 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
 def _sample_object_ids(environment: Environment, **_kwargs: Any) -> None:
     """Sample object ids once per load-generating process, before users need them."""
     if isinstance(environment.runner, MasterRunner):
+        # Distributed runs: the master enforces the run time itself (see end_master_run_after).
+        end_master_run_after(environment, _profile.run_time_s)
         return
     for service in sorted(_profile.services() & {"tap", "qserv"}):
         object_ids(environment, service)
@@ -76,6 +84,12 @@ def _row(entry: StatsEntry) -> dict[str, Any]:
         "max_ms": entry.max_response_time,
         "requests_per_s": entry.total_rps,
     }
+
+
+@events.test_stop.add_listener
+def _flush_worker_stats(environment: Environment, **_kwargs: Any) -> None:
+    """A worker reports its last requests as soon as its users have stopped."""
+    send_worker_stats(environment)
 
 
 @events.quitting.add_listener

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import importlib
 import json
 import os
 import socket
@@ -140,54 +141,58 @@ def _db_auth_path(outputs: StackOutputs) -> Path | None:
     return None
 
 
-def _pg_dsn(outputs: StackOutputs) -> str:
-    """A DSN for the registry database.
+def _pg_params(outputs: StackOutputs) -> tuple[str, dict[str, Any]]:
+    """(DSN, keyword parameters) for psycopg2 to reach the registry database.
 
     The operator DSN from the variable the outputs name wins; otherwise the user-facing read-only
     Butler config's registry URL with its password from the stack's db-auth.yaml (lsst.utils
-    DbAuth), so the gate connects the way a user's Butler does.
+    DbAuth), so the gate connects the way a user's Butler does. Keyword parameters, not a DSN
+    string, carry the password (no quoting issues, never printed).
     """
     dsn = os.environ.get(outputs.postgres_dsn_env)
     if dsn:
-        return dsn
+        return dsn, {}
     butler = outputs.butler
-    fallback = f"host={butler.registry_host} port={butler.registry_port} dbname={butler.registry_database}"
+    params: dict[str, Any] = {
+        "host": butler.registry_host, "port": butler.registry_port, "dbname": butler.registry_database,
+    }  # fmt: skip
     config_path = Path(butler.readonly_config)
     auth_path = _db_auth_path(outputs)
     if not config_path.is_file() or auth_path is None:
-        return fallback
+        return "", params
     import sqlalchemy.engine
     import yaml
     from lsst.utils.db_auth import DbAuth
 
     url_text = (yaml.safe_load(config_path.read_text()) or {}).get("registry", {}).get("db")
     if not url_text:
-        return fallback
+        return "", params
     url = sqlalchemy.engine.make_url(url_text)
     auth_url = sqlalchemy.engine.make_url(DbAuth(str(auth_path)).getUrl(
         url.set(drivername="postgresql").render_as_string(hide_password=False)
     ))  # fmt: skip
-    return (
-        f"host={url.host} port={url.port or 5432} dbname={url.database} "
-        f"user={auth_url.username} password={auth_url.password}"
-    )
+    params.update(
+        host=url.host, port=url.port or 5432, dbname=url.database,
+        user=auth_url.username, password=auth_url.password,
+    )  # fmt: skip
+    return "", params
 
 
 @contextlib.contextmanager
-def _pg_connect(outputs: StackOutputs, budget: Budget, dbname: str | None = None) -> Iterator[Any]:
+def _pg_connect(outputs: StackOutputs, budget: Budget) -> Iterator[Any]:
     import psycopg2
 
-    dsn = _pg_dsn(outputs)
-    overrides: dict[str, Any] = {"connect_timeout": max(1, int(budget.remaining()))}
-    if dbname:
-        overrides["dbname"] = dbname
+    dsn, params = _pg_params(outputs)
     try:
         conn = psycopg2.connect(
-            dsn, options=f"-c statement_timeout={int(budget.remaining() * 1000)}", **overrides
+            dsn,
+            connect_timeout=max(1, int(budget.remaining())),
+            options=f"-c statement_timeout={int(budget.remaining() * 1000)}",
+            **params,
         )
     except psycopg2.Error as exc:
-        raise CheckFailedError(f"PostgreSQL {outputs.butler.registry_host}:{outputs.butler.registry_port}: "
-                         f"{' '.join(str(exc).split())}") from exc
+        where = f"{outputs.butler.registry_host}:{outputs.butler.registry_port}"
+        raise CheckFailedError(f"PostgreSQL {where}: {' '.join(str(exc).split())}") from exc
     try:
         yield conn
     finally:
@@ -929,8 +934,44 @@ def _offline(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     )
 
 
+_TAP_MODULES = ("requests", "pyvo", "pyvo.dal", "pyvo.io.vosi")
+# Client libraries each check imports. Gates run in threads, and two threads importing the same
+# package tree at once can deadlock on Python's module locks (seen: `_DeadlockError ...
+# _ModuleLock('pyvo.io.vosi')`), so these imports happen one at a time, under one lock, inside
+# the gate's own budget; the checks' later `import` statements then find them loaded.
+CHECK_MODULES: dict[str, tuple[str, ...]] = {
+    "database-reachable": ("psycopg2", "sqlalchemy.engine", "yaml", "lsst.utils.db_auth"),
+    "butler-read": ("lsst.daf.butler",),
+    "butler-write-refused": ("lsst.daf.butler",),
+    "qserv-frontend": ("pymysql",),
+    "qserv-workers": ("pymysql",),
+    "table-loaded": ("pymysql", "idf_ops.catalogs.checksum", "idf_ops.catalogs.load"),
+    "tap-availability": _TAP_MODULES,
+    "tap-capabilities": _TAP_MODULES,
+    "tap-query": _TAP_MODULES,
+    "tap-schema-complete": (*_TAP_MODULES, "felis.datamodel"),
+}
+_IMPORT_LOCK = threading.Lock()
+
+
+def _with_imports(check: CheckFunction, modules: tuple[str, ...]) -> CheckFunction:
+    def run(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
+        if not modules:
+            return check(ctx, gate, budget)
+        if not _IMPORT_LOCK.acquire(timeout=budget.remaining()):
+            raise CheckFailedError("timed out waiting to load the check's client libraries")
+        try:
+            for module in modules:
+                importlib.import_module(module)
+        finally:
+            _IMPORT_LOCK.release()
+        return check(ctx, gate, budget)
+
+    return run
+
+
 def resolve_check(ctx: CheckContext, gate: Gate) -> CheckFunction:
     """The function that runs a gate on this stack (the offline stand-in for offline plans)."""
     if ctx.outputs.offline_plan and gate.check in LIVE_CHECKS:
         return _offline
-    return CHECKS[gate.check]
+    return _with_imports(CHECKS[gate.check], CHECK_MODULES.get(gate.check, ()))

@@ -105,8 +105,7 @@ def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dic
         str(profile.users),
         "--spawn-rate",
         str(profile.spawn_rate_per_s),
-        "--run-time",
-        f"{profile.run_time_s}s",
+        # No --run-time: the locustfile's master stops the workers gracefully at the profile's run time.
         "--stop-timeout",
         str(profile.stop_timeout_s),
         "--csv",

@@ -75,8 +75,6 @@ def locust_command(
         str(profile.users),
         "--spawn-rate",
         str(profile.spawn_rate_per_s),
-        "--run-time",
-        f"{profile.run_time_s}s",
         "--stop-timeout",
         str(profile.stop_timeout_s),
         "--csv",
@@ -88,7 +86,11 @@ def locust_command(
         str(out_dir / "locust.log"),
         "--only-summary",
     ]
-    if role == "master":
+    if role == "standalone":
+        command += ["--run-time", f"{profile.run_time_s}s"]
+    else:
+        # The master enforces the run time itself (loadtests.users.bounds.end_master_run_after):
+        # Locust's --run-time would quit before the workers' last statistics arrive.
         command += [
             "--master",
             "--expect-workers",

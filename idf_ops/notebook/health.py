@@ -21,10 +21,13 @@ def check_notebook() -> ServiceHealth:
     answer = client._api("GET", "/users")
     elapsed_ms = (time.perf_counter() - started) * 1000
     if answer.status_code != 200:
-        return ServiceHealth("notebook", False, endpoint, f"hub API refused the admin token: HTTP {answer.status_code}")
+        return ServiceHealth(
+            "notebook", False, endpoint, f"hub API refused the admin token: HTTP {answer.status_code}"
+        )
     return ServiceHealth(
         "notebook",
         True,
         endpoint,
-        f"STAND-IN for Nublado: JupyterHub {version} API answered in {elapsed_ms:.0f} ms, {len(answer.json())} users",
+        f"STAND-IN for Nublado: JupyterHub {version} API answered in {elapsed_ms:.0f} ms, "
+        f"{len(answer.json())} users",
     )

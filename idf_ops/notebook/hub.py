@@ -46,10 +46,13 @@ class HubClient:
 
     def _api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
-            return self._session.request(method, f"{self.base_url}/hub/api{path}", timeout=self.timeout_s, **kwargs)
+            return self._session.request(
+                method, f"{self.base_url}/hub/api{path}", timeout=self.timeout_s, **kwargs
+            )
         except requests.RequestException as exc:
             raise OperationFailed(
-                f"notebook: JupyterHub at {self.base_url} does not answer ({type(exc).__name__}); run `idf local up`."
+                f"notebook: JupyterHub at {self.base_url} does not answer ({type(exc).__name__}); "
+                "run `idf local up`."
             ) from exc
 
     def version(self) -> str:
@@ -71,13 +74,17 @@ class HubClient:
         if self.user(name) is None:
             answer = self._api("POST", f"/users/{name}")
             if answer.status_code not in {201, 409}:
-                raise OperationFailed(f"notebook: creating user {name!r} failed: HTTP {answer.status_code} {answer.text}")
+                raise OperationFailed(
+                    f"notebook: creating user {name!r} failed: HTTP {answer.status_code} {answer.text}"
+                )
 
     def delete_user(self, name: str) -> None:
         """Remove the user (its server must be stopped)."""
         answer = self._api("DELETE", f"/users/{name}")
         if answer.status_code not in {204, 404}:
-            raise OperationFailed(f"notebook: deleting user {name!r} failed: HTTP {answer.status_code} {answer.text}")
+            raise OperationFailed(
+                f"notebook: deleting user {name!r} failed: HTTP {answer.status_code} {answer.text}"
+            )
 
     def _wait_server(self, name: str, want_ready: bool, timeout_s: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
@@ -96,14 +103,18 @@ class HubClient:
         """Spawn the user's default server and wait until it is ready; return its URL path."""
         answer = self._api("POST", f"/users/{name}/server")
         if answer.status_code not in {201, 202, 400}:  # 400: already running
-            raise OperationFailed(f"notebook: spawning for {name!r} failed: HTTP {answer.status_code} {answer.text}")
+            raise OperationFailed(
+                f"notebook: spawning for {name!r} failed: HTTP {answer.status_code} {answer.text}"
+            )
         return str(self._wait_server(name, True, timeout_s)["url"])
 
     def stop_server(self, name: str, timeout_s: float = 60.0) -> None:
         """Stop the user's default server and wait until it is gone."""
         answer = self._api("DELETE", f"/users/{name}/server")
         if answer.status_code not in {202, 204, 400}:
-            raise OperationFailed(f"notebook: stopping {name!r} failed: HTTP {answer.status_code} {answer.text}")
+            raise OperationFailed(
+                f"notebook: stopping {name!r} failed: HTTP {answer.status_code} {answer.text}"
+            )
         self._wait_server(name, False, timeout_s)
 
     def execute(self, server_path: str, code: str, timeout_s: float = 60.0) -> str:
@@ -114,7 +125,9 @@ class HubClient:
             f"{server_url}/api/kernels", json={"name": "python3"}, headers=headers, timeout=timeout_s
         )
         if answer.status_code != 201:
-            raise OperationFailed(f"notebook: starting a kernel failed: HTTP {answer.status_code} {answer.text[:200]}")
+            raise OperationFailed(
+                f"notebook: starting a kernel failed: HTTP {answer.status_code} {answer.text[:200]}"
+            )
         kernel_id = answer.json()["id"]
         try:
             return self._run_in_kernel(server_url, kernel_id, code, headers, timeout_s)
@@ -122,7 +135,9 @@ class HubClient:
             requests.delete(f"{server_url}/api/kernels/{kernel_id}", headers=headers, timeout=timeout_s)
 
     @staticmethod
-    def _run_in_kernel(server_url: str, kernel_id: str, code: str, headers: dict[str, str], timeout_s: float) -> str:
+    def _run_in_kernel(
+        server_url: str, kernel_id: str, code: str, headers: dict[str, str], timeout_s: float
+    ) -> str:
         ws_url = server_url.replace("http://", "ws://", 1) + f"/api/kernels/{kernel_id}/channels"
         connection = websocket.create_connection(
             ws_url, header=[f"{k}: {v}" for k, v in headers.items()], timeout=timeout_s
@@ -157,7 +172,9 @@ class HubClient:
                 elif kind == "execute_result":
                     output.append(content["data"].get("text/plain", ""))
                 elif kind == "error":
-                    raise OperationFailed(f"notebook: the kernel raised {content['ename']}: {content['evalue']}")
+                    raise OperationFailed(
+                        f"notebook: the kernel raised {content['ename']}: {content['evalue']}"
+                    )
                 elif kind == "status" and content["execution_state"] == "idle":
                     return "".join(output)
         finally:

@@ -20,7 +20,9 @@ def check_qserv_local() -> ServiceHealth:
     """SELECT over 127.0.0.1:4040: rows and chunks of `object`."""
     endpoint = f"mysql://{LOOPBACK}:{QSERV_PORT}/{DATABASE}"
     started = time.perf_counter()
-    connection = connect_tcp(LOOPBACK, QSERV_PORT, READER_USER, READER_PASSWORD_FILE.read_text().strip(), DATABASE)
+    connection = connect_tcp(
+        LOOPBACK, QSERV_PORT, READER_USER, READER_PASSWORD_FILE.read_text().strip(), DATABASE
+    )
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*), COUNT(DISTINCT chunkId) FROM object")

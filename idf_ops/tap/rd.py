@@ -103,7 +103,9 @@ def load_felis_schema(path: Path) -> Schema:
             f"{path}: key {where}: {first['msg']}; the file must be a Felis schema (lsst-felis datamodel)."
         ) from exc
     except (TypeError, ValueError) as exc:  # lsst-felis raises these for some bad values (datatypes)
-        raise BadInput(f"{path}: key tables: {exc}; the file must be a Felis schema (lsst-felis datamodel).") from exc
+        raise BadInput(
+            f"{path}: key tables: {exc}; the file must be a Felis schema (lsst-felis datamodel)."
+        ) from exc
 
 
 def _dachs_name(name: str) -> str:

@@ -19,7 +19,13 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import STATE_RUNNING, MasterRunner, WorkerRunner
 
-__all__ = ["IterationBudget", "fire_request", "register_idle_protocol"]
+__all__ = [
+    "IterationBudget",
+    "end_master_run_after",
+    "fire_request",
+    "register_idle_protocol",
+    "send_worker_stats",
+]
 
 IDLE_MESSAGE = "idf_worker_idle"
 
@@ -108,3 +114,37 @@ def fire_request(
         exception=exception,
         context={},
     )
+
+
+def send_worker_stats(environment: Environment) -> None:
+    """On a worker whose users have just stopped: send the statistics now, not at the next report."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        data: dict[str, Any] = {}
+        environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
+        runner.send_message("stats", data)
+
+
+def end_master_run_after(environment: Environment, run_time_s: float) -> None:
+    """On the master: after ``run_time_s``, stop the workers gracefully, then quit.
+
+    Locust's own ``--run-time`` makes the master quit at once and wait only 0.5 s for the workers'
+    last statistics, so the in-flight requests of the stop timeout (e.g. a scan still running) are
+    lost. Stopping first lets the workers finish or fail their tasks within ``--stop-timeout`` and
+    report them; the master waits for that (Locust bounds the wait at stop timeout + 60 s).
+    """
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    master: MasterRunner = runner
+
+    def end() -> None:
+        gevent.sleep(run_time_s)
+        logger.info("run time of %.0f s reached: stopping the workers, then quitting", run_time_s)
+        # Also when Locust stopped the test on its own (e.g. every worker went missing): a headless
+        # master would otherwise wait forever.
+        master.stop()
+        gevent.sleep(2.0)  # the workers' final statistics follow their stop
+        master.quit()
+
+    gevent.spawn(end)

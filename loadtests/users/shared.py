@@ -1,7 +1,9 @@
 """Per-process shared state of the users: the run configuration and the sampled object ids.
 
 Object ids are sampled once per process (at test_start, from the service under test itself), so
-id lookups ask for rows that exist and their row counts can be checked exactly.
+id lookups ask for rows that exist and their row counts can be checked exactly. pyvo (astropy) and
+pymysql are imported with this module, before a worker connects to its master: importing astropy
+inside a running worker blocks its event loop for seconds and the master declares it missing.
 """
 
 from __future__ import annotations
@@ -10,18 +12,15 @@ import logging
 import random
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-# ruff: noqa: PLC0415 - pyvo and pymysql are imported only by the users that need them
 import gevent.lock
+import pymysql
+import pyvo
 from locust.env import Environment
 
 from loadtests.querysets import QuerySet, adapt_adql, load_query_set
 from loadtests.runconfig import RunConfig, load_run_config
 from loadtests.users.bounds import fire_request
-
-if TYPE_CHECKING:
-    import pymysql.connections
 
 __all__ = ["object_ids", "qserv_connect", "query_set", "rng_for", "run_config"]
 
@@ -59,8 +58,6 @@ def rng_for(kind: str) -> random.Random:
 
 def qserv_connect() -> pymysql.connections.Connection:
     """A pymysql connection to the Qserv front end of the run."""
-    import pymysql
-
     target = run_config().qserv
     password = Path(target.password_file).read_text().strip() if target.password_file else ""
     return pymysql.connect(
@@ -76,8 +73,6 @@ def qserv_connect() -> pymysql.connections.Connection:
 
 
 def _sample_tap(limit: int) -> list[int]:
-    import pyvo
-
     query = adapt_adql(
         query_set("tap").object_id_sample["adql"].format(limit=limit), run_config().tap_dialect
     )

@@ -25,9 +25,11 @@ from .conftest import LIVE_CHECKPOINTS, write_outputs
 
 pytestmark = pytest.mark.local_stack
 
-# Gates whose service needs PostgreSQL (registry, DaCHS's database `gavo`) ...
+# Gates whose service needs PostgreSQL (registry, DaCHS's database `gavo`) ... DaCHS drops its TAP
+# capability while its database is gone; its VOSI availability stays "available" (static), so
+# tap-availability is in neither set: that endpoint alone cannot tell (the TAP queries can).
 PG_DEPENDENT = {
-    "compute-ready", "database-reachable", "butler-read", "butler-write-refused",
+    "compute-ready", "database-reachable", "butler-read", "butler-write-refused", "tap-capabilities",
     "tap-query-position", "tap-query-reference", "tap-query-forced_photometry", "tap-query-object",
     "tap-query-truth_match", "tap-schema-complete",
 }  # fmt: skip
@@ -61,6 +63,20 @@ def test_dp01_gates_pass_on_local_stack(monkeypatch: pytest.MonkeyPatch) -> None
     assert report.ok
     assert {row.status for row in report.checkpoints} == {"pass"}
     assert wall < BOARD_TARGET_S, f"DP0.1 gates took {wall:.1f} s (target {BOARD_TARGET_S} s)"
+
+
+def test_no_secret_reaches_the_board(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Gates read passwords and tokens from the secrets dir; none may appear in what they write."""
+    monkeypatch.setenv("IDF_STATE_DIR", str(REAL_STATE))
+    _local_state()
+    report = check_gates("local", ["L2-DP-0010", "L3-MW-0030", "L3-MW-0010", "L3-PR-0010"])
+    paths = write_all(report, tmp_path / "board")
+    written = "".join(path.read_text() for path in paths.values())
+    secrets_dir = Path(str(load_outputs("local").secrets_dir))
+    secrets = [p.read_text().split()[0] for p in secrets_dir.iterdir() if p.is_file() and p.suffix != ".yaml"]
+    assert secrets, f"no secrets found in {secrets_dir}"
+    for secret in secrets:
+        assert len(secret) < 8 or secret not in written
 
 
 def _pg(action: str) -> None:

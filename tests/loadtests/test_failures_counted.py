@@ -57,6 +57,10 @@ def test_tap_answers_are_judged(  # noqa: PLR0917 - pytest parameters
     lv_count, lv_failures = _by_prefix(summary, "tap.lv.")
     hv_count, hv_failures = _by_prefix(summary, "tap.hv.")
     assert lv_count >= 3 and hv_count >= 1
+    out = tmp_path / "out"
+    assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<html" in (out / "report.html").read_text()[:1000].lower()
+    assert (out / "locust_stats.csv").stat().st_size > 0
     # Bounded by count: 2 users x 4 iterations end the run well before its 20 s run time.
     assert lv_count + hv_count <= 8
     assert summary["duration_s"] < 20
@@ -111,25 +115,43 @@ def test_failed_cell_is_a_failure(
     assert spawn_count >= 1 and spawn_failures == 0
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_job_still_running_when_the_run_ends_is_a_failure(
-    tmp_path: Path, fake_service: Callable[[str, str], int]
+    tmp_path: Path, fake_service: Callable[[str, str], int], workers: int
 ) -> None:
-    """A jammed async queue: the run is bounded by its run time and the unfinished job counts as failed."""
+    """A jammed async queue: the run ends at its run time and each unfinished job counts as failed.
+
+    With workers, this needs the master to stop them gracefully before quitting (Locust's own
+    --run-time would lose the workers' last statistics).
+    """
     write_fake_stack(tmp_path, tap_port=fake_service("tap", "stuck"))
     profile = write_profile(
         tmp_path,
         "tap-stuck",
-        users=1,
+        users=2,
         run_time_s=6,
         stop_timeout_s=1,
         tap_job_timeout_s=600,
         user_classes=[{"class": "TapHighVolumeUser", "weight": 1}],
         slos=[{"kind": "tap.hv.*", "min_requests": 1}],
     )
-    code, summary, _stdout = _run(tmp_path, profile)
-    assert code == 1
+    out = tmp_path / "out"
+    result = run_idf(
+        tmp_path,
+        "loadtest",
+        "run",
+        str(profile),
+        "--stack",
+        "fake",
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    summary = json.loads((out / "summary.json").read_text())
     count, failures = _by_prefix(summary, "tap.hv.")
-    assert count == failures == 1
+    assert count == failures == 2
     assert summary["duration_s"] < 60
     assert summary["errors"][0]["kind"].startswith("tap.hv.")
     assert "run ended before the job finished" in summary["errors"][0]["error"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from lsst.sphgeom import Angle, Chunker, Circle, LonLat, UnitVector3d
@@ -41,9 +43,11 @@ def test_layout_equals_sphgeom_for_dc2_chunks() -> None:
 
 
 def test_a_wrong_layout_is_caught() -> None:
-    wrong = chunking.layout(85, 11)
+    wrong = dataclasses.replace(chunking.layout(), max_sub_chunks_per_sub_stripe_chunk=70)
     with pytest.raises(ValueError, match="sub-chunk layout"):
-        chunking.verify_layout([3762], cells=chunking.ChunkLayout(85, 12, *list(vars(wrong).values())[2:]))
+        chunking.verify_layout([3762], cells=wrong)
+    chunk, sub_chunk = chunking.chunk_ids([62.0], [-37.0], cells=wrong)
+    assert sphgeom_cells(62.0, -37.0) != {(int(chunk[0]), int(sub_chunk[0]))}
 
 
 def test_qserv_default_has_8983_chunks() -> None:
