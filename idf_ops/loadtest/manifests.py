@@ -28,6 +28,8 @@ _MASTER_PORT = 5557
 _CONFIG_DIR = "/etc/idf-loadtest"
 _SECRETS_DIR = "/var/run/idf-loadtest-secrets"
 _REPORTS_DIR = "/reports"
+# The name of the Kubernetes Secret object the pods mount (hub token, Qserv password), not a secret.
+_MOUNTED_OBJECT = "idf-loadtest-secrets"  # pragma: allowlist secret
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -74,7 +76,8 @@ def _pod_spec(
         "containers": [container],
         "volumes": [
             {"name": "run-config", "configMap": {"name": "locust-run-config"}},
-            {"name": "secrets", "secret": {"secretName": "idf-loadtest-secrets", "optional": True}},
+            # The name of the Kubernetes Secret to mount, not a secret value.
+            {"name": "secrets", "secret": {"secretName": _MOUNTED_OBJECT, "optional": True}},
             {"name": "reports", "emptyDir": {}},
             {"name": "tmp", "emptyDir": {}},
         ],

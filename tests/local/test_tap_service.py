@@ -59,7 +59,7 @@ def test_configured_instances_are_the_expected_ones() -> None:
 
 def test_dachs_processes_run_as_gavo(host) -> None:  # type: ignore[no-untyped-def]
     # Server processes only (an operator's `dachs imp` run by root is not a server).
-    processes = [p for p in host.process.filter(comm="dachs") if "serve start" in p.args]
+    processes = [p for p in host.process.filter(comm="dachs") if "dachs serve" in p.args]
     assert len(processes) == len(INSTANCE_PORTS)
     assert {p.user for p in processes} == {"gavo"}
 
