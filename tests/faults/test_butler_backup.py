@@ -118,6 +118,7 @@ def test_registry_backup_restore_loses_nothing(
             json.dumps(report, indent=2) + "\n")
     finally:
         pg_admin.psql("postgres", f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
+        (tmp_path / "db-auth.yaml").unlink(missing_ok=True)  # a copy of credentials: do not leave it
 
 
 def test_lost_row_in_a_restore_is_detected(local_outputs: StackOutputs, tmp_path: Path) -> None:
