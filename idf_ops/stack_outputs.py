@@ -107,7 +107,7 @@ class StackOutputs(_Contract):
     catalog_load_manifest: str | None = Field(
         default=None,
         title="Catalog load manifest",
-        description="Path or URI of the JSON manifest (row counts, checksums per table) of the last catalog load.",
+        description="Path or URI of the JSON manifest (row counts, checksums per table) of the last load.",
     )
     secrets_dir: str | None = Field(
         default=None,
@@ -139,7 +139,10 @@ def load_outputs(stack: str) -> StackOutputs:
     """Read a stack's outputs, or explain how to produce them."""
     path = outputs_path(stack)
     if not path.exists():
-        hint = "run `idf local up`" if stack == "local" else f"run `idf plan {stack}` (offline) or export them from Pulumi"
+        if stack == "local":
+            hint = "run `idf local up`"
+        else:
+            hint = f"run `idf plan {stack}` (offline) or export them from Pulumi"
         raise BadInput(f"{path}: no outputs for stack {stack!r}; {hint} first.")
     try:
         return StackOutputs.model_validate(json.loads(path.read_text()))
