@@ -42,11 +42,13 @@ def register(app: typer.Typer) -> None:
 
     @tap_app.command("heal")
     def heal() -> None:
-        """Restart the DaCHS instances that fail an ADQL query (e.g. after PostgreSQL restarted)."""
-        from idf_ops.tap.instances import restart_unhealthy
+        """Restart DaCHS instances failing ADQL and abort async jobs orphaned by dead workers."""
+        from idf_ops.tap.instances import abort_orphaned_jobs, restart_unhealthy
 
         restarted = restart_unhealthy()
         typer.echo(f"restarted: {', '.join(restarted)}" if restarted else "every DaCHS instance answers ADQL")
+        aborted = abort_orphaned_jobs()
+        typer.echo(f"aborted {len(aborted)} orphaned async job(s)" if aborted else "no orphaned async job")
 
     @tap_app.command("bench")
     def bench(
