@@ -5,15 +5,10 @@ Needs `idf local up` (marker ``local_stack``). JupyterHub is the STAND-IN for Nu
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-from collections.abc import Iterator
-
 import pytest
 import requests
 
-from idf_ops.local.settings import ANSIBLE_DIR, HUB_URL, VENV_BIN
+from idf_ops.local.settings import HUB_URL
 from idf_ops.notebook.health import check_notebook
 from idf_ops.notebook.hub import HubClient, read_admin_token
 
@@ -65,25 +60,3 @@ def test_a_user_spawns_a_lab_through_the_api_and_runs_python() -> None:
     finally:
         client.stop_server(TEST_USER)
         client.delete_user(TEST_USER)
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield holder.getsockname()[1]
-
-
-def test_taken_port_stops_the_role_with_a_clear_message(taken_port: int) -> None:
-    result = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "playbooks/notebook.yml", "-e", f"notebook_port={taken_port}"],
-        cwd=ANSIBLE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
-    )
-    assert result.returncode != 0
-    assert f"notebook: port {taken_port} on 127.0.0.1 (JupyterHub) is taken by" in result.stdout

@@ -5,9 +5,6 @@ Needs `idf local up` (marker ``local_stack``). It is a STAND-IN: cloud stacks ru
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import read_manifest
 from idf_ops.catalogs.schema import POSITION_COLUMNS, TABLE_NAMES
 from idf_ops.errors import OperationFailed
-from idf_ops.local.settings import ANSIBLE_DIR, LOAD_MANIFEST, LOOPBACK, QSERV_PORT, VENV_BIN
+from idf_ops.local.settings import LOAD_MANIFEST, LOOPBACK, QSERV_PORT
 from idf_ops.qserv_local import chunking
 from idf_ops.qserv_local.db import connect, connect_tcp
 from idf_ops.qserv_local.health import READER_PASSWORD_FILE, READER_USER, check_qserv_local
@@ -134,33 +131,3 @@ def test_chunk_layout_of_loaded_chunks_equals_sphgeom(reader: Any) -> None:
         cursor.execute("SELECT DISTINCT chunkId FROM object")
         chunks = sorted(row[0] for row in cursor.fetchall())
     chunking.verify_layout(chunks)
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield holder.getsockname()[1]
-
-
-def test_taken_port_stops_the_role_with_a_clear_message(taken_port: int) -> None:
-    result = subprocess.run(
-        [
-            str(VENV_BIN / "ansible-playbook"),
-            "playbooks/qserv_local.yml",
-            "-e",
-            f"qserv_local_port={taken_port}",
-        ],
-        cwd=ANSIBLE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
-    )
-    assert result.returncode != 0
-    assert (
-        f"qserv_local: port {taken_port} on 127.0.0.1 (MariaDB, the Qserv stand-in) is taken by"
-        in result.stdout
-    )

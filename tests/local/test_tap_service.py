@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import pyvo
 
 from idf_ops.catalogs.schema import POSITION_COLUMNS
-from idf_ops.local.settings import ANSIBLE_DIR, TAP_URL, VENV_BIN
+from idf_ops.local.settings import TAP_URL
 from idf_ops.tap import rd
 from idf_ops.tap.health import adql_ok, instance_urls
 from idf_ops.tap.instances import restart_unhealthy
@@ -138,34 +136,3 @@ def test_tap_schema_columns_equal_felis(tap: pyvo.dal.TAPService, table: str) ->
     felis_table = next(t for t in rd.load_felis_schema(rd.default_felis_path()).tables if t.name == table)
     served = tap.tables[f"dp01_dc2_catalogs.{SERVED[table]}"]
     assert [c.name.strip('"') for c in served.columns] == [c.name for c in felis_table.columns]
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    """A loopback port held by this test process."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield holder.getsockname()[1]
-
-
-def test_taken_instance_port_stops_the_role_with_a_clear_message(taken_port: int) -> None:
-    result = subprocess.run(
-        [
-            str(VENV_BIN / "ansible-playbook"),
-            "playbooks/tap.yml",
-            "-e",
-            f"tap_first_port={taken_port}",
-            "-e",
-            "tap_instance_count=1",
-        ],
-        cwd=ANSIBLE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
-    )
-    assert result.returncode != 0
-    assert f"tap: port {taken_port} on 127.0.0.1 (DaCHS instance) is taken by" in result.stdout
-    assert f"ss -ltnp 'sport = :{taken_port}'" in result.stdout
