@@ -1,0 +1,39 @@
+"""The repository's own linters as tests: ruff everywhere, mypy on the CLI package (infra/ has its
+own type-check test in tests/infra), ansible-lint's production profile on ansible/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def _run(command: list[str], cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
+    )
+
+
+def test_ruff_is_clean() -> None:
+    result = _run([str(VENV_BIN / "ruff"), "check", "--output-format", "concise", "."])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean_on_the_cli_package() -> None:
+    result = _run([str(VENV_BIN / "mypy"), "idf_ops"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ansible_lint_production_profile_is_clean() -> None:
+    result = _run([str(VENV_BIN / "ansible-lint"), "--profile", "production", "--nocolor"], REPO / "ansible")
+    assert result.returncode == 0, result.stdout + result.stderr
