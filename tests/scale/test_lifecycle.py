@@ -88,6 +88,8 @@ def test_run_tears_down_when_the_test_fails() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_run_tears_down_on_signal_in_process(signum: int) -> None:
     ws = FakeWorkspace()
+    # Whatever was installed before (pytest's default, or a handler another library left behind).
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def body(outputs: dict[str, Any]) -> int:
         os.kill(os.getpid(), signum)  # the handler raises ScaleInterrupted right here
@@ -99,7 +101,7 @@ def test_run_tears_down_on_signal_in_process(signum: int) -> None:
     assert caught.value.signum == signum
     assert ws.verbs() == ["up", "destroy-start", "destroy"]
     # The previous handlers are restored afterwards.
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert {sig: signal.getsignal(sig) for sig in before} == before
 
 
 def test_signal_during_up_tears_down() -> None:
