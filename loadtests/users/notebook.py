@@ -159,21 +159,29 @@ class NotebookUser(FastHttpUser):
                     response.failure(f"HTTP {response.status_code}")
                     raise CellError(f"creating hub user answered HTTP {response.status_code}")
                 response.success()
-            with self.client.post(
+            self.user_token = self._post_for_field(
                 f"/hub/api/users/{self.username}/tokens",
-                headers=admin,
-                json={"note": "idf loadtest", "expires_in": 4 * 3600},
+                admin,
+                {"note": "idf loadtest", "expires_in": 4 * 3600},
                 name="hub.token",
-                catch_response=True,
-            ) as response:
-                token = response.json().get("token") if response.status_code in (200, 201) else None
-                if not token:
-                    response.failure(f"HTTP {response.status_code}, no token")
-                    raise CellError(f"token request answered HTTP {response.status_code}")
-                response.success()
-            self.user_token = token
+                field="token",
+                what="token request",
+            )
         except (CellError, OSError, ValueError) as exc:
             fire_request(self.environment, "HUB", "hub.login", started_at, exception=exc)
+
+    def _post_for_field(
+        self, path: str, headers: dict[str, str], body: dict[str, Any], *, name: str, field: str, what: str
+    ) -> str:
+        """POST ``body`` as JSON and return ``field`` of the 200/201 answer; a missing field fails the
+        request (recorded under ``name``) and raises :class:`CellError` naming ``what``."""
+        with self.client.post(path, headers=headers, json=body, name=name, catch_response=True) as response:
+            value = response.json().get(field) if response.status_code in (200, 201) else None
+            if not value:
+                response.failure(f"HTTP {response.status_code}, no {field}")
+                raise CellError(f"{what} answered HTTP {response.status_code}")
+            response.success()
+        return str(value)
 
     def _server_state(self) -> tuple[bool, bool]:
         """(ready, exists) of the user's default server."""
@@ -222,18 +230,14 @@ class NotebookUser(FastHttpUser):
     def _open_kernel(self) -> None:
         started_at = time.perf_counter()
         base = f"/user/{self.username}/api/kernels"
-        with self.client.post(
+        kernel_id = self._post_for_field(
             base,
-            headers=self._auth(self.user_token),
-            json={"name": "python3"},
+            self._auth(self.user_token),
+            {"name": "python3"},
             name="lab.kernel.start",
-            catch_response=True,
-        ) as response:
-            kernel_id = response.json().get("id") if response.status_code in (200, 201) else None
-            if not kernel_id:
-                response.failure(f"HTTP {response.status_code}")
-                raise CellError(f"kernel start answered HTTP {response.status_code}")
-            response.success()
+            field="id",
+            what="kernel start",
+        )
         self.kernel_id = kernel_id
         ws_url = f"{run_config().hub_url.replace('http', 'ws', 1)}{base}/{kernel_id}/channels"
         try:
