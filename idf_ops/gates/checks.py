@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -675,21 +675,27 @@ def check_lab_spawn(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     return Outcome(f"user {PROBE_USER} spawned a lab that answered", evidence)
 
 
-def check_tap_availability(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """VOSI availability says the service is available (parsed by pyvo's VOSI parser)."""
+def _fetch_vosi(
+    ctx: CheckContext, budget: Budget, endpoint: str, parse: Callable[[Any], Any]
+) -> tuple[str, Any]:
+    """GET ``<tap_url>/<endpoint>`` within the budget and parse it with a pyvo VOSI parser."""
     import io
 
-    from pyvo.io.vosi import parse_availability
-
-    out = ctx.outputs
-    session = _tap_session(out, budget)
-    url = out.tap_url.rstrip("/") + "/availability"
+    session = _tap_session(ctx.outputs, budget)
+    url = ctx.outputs.tap_url.rstrip("/") + "/" + endpoint
     try:
         response = session.get(url)
         response.raise_for_status()
-        availability = parse_availability(io.BytesIO(response.content))
+        return url, parse(io.BytesIO(response.content))
     except Exception as exc:
         raise _tap_error(exc, url) from exc
+
+
+def check_tap_availability(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
+    """VOSI availability says the service is available (parsed by pyvo's VOSI parser)."""
+    from pyvo.io.vosi import parse_availability
+
+    url, availability = _fetch_vosi(ctx, budget, "availability", parse_availability)
     evidence = [f"{url}: available={availability.available}"]
     if availability.upsince:
         evidence.append(f"up since {availability.upsince}")
@@ -701,19 +707,9 @@ def check_tap_availability(ctx: CheckContext, gate: Gate, budget: Budget) -> Out
 
 def check_tap_capabilities(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     """VOSI capabilities list the TAP interface (parsed by pyvo's VOSI parser)."""
-    import io
-
     from pyvo.io.vosi import parse_capabilities
 
-    out = ctx.outputs
-    session = _tap_session(out, budget)
-    url = out.tap_url.rstrip("/") + "/capabilities"
-    try:
-        response = session.get(url)
-        response.raise_for_status()
-        capabilities = parse_capabilities(io.BytesIO(response.content))
-    except Exception as exc:
-        raise _tap_error(exc, url) from exc
+    _, capabilities = _fetch_vosi(ctx, budget, "capabilities", parse_capabilities)
     ids = sorted(str(cap.standardid) for cap in capabilities if cap.standardid)
     evidence = [f"{len(ids)} capabilities: {', '.join(ids)}"]
     if not any(i.startswith("ivo://ivoa.net/std/TAP") for i in ids):
