@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import math
 import re
 import types
 import typing
@@ -34,7 +35,9 @@ from idf_ops.errors import BadInput
 from idf_ops.paths import REPO_ROOT, STACKS_DIR
 
 __all__ = [
+    "EXT4_OVERHEAD_FRACTION",
     "IDF_SECTIONS",
+    "LOCAL_SSD_PARTITION_BYTES",
     "SCHEMA_PATH",
     "BucketConfig",
     "BudgetConfig",
@@ -54,6 +57,7 @@ __all__ = [
     "dump_stack_file",
     "load_from_pulumi_config",
     "load_stack_file",
+    "local_ssd_raid_capacity_gib",
     "pulumi_config_from_mapping",
     "resolve_stack_file",
     "stack_file_schema",
@@ -361,8 +365,17 @@ class QservConfig(_Model):
     worker_replicas: int = Field(ge=1, title="Workers", description="Worker replicas.")
     czar_storage_gb: int = Field(gt=0, title="Czar storage (GB)", description="Czar database volume.")
     worker_storage_gb: int = Field(gt=0, title="Worker storage (GB)", description="Volume per worker.")
+    worker_volume: Literal["local-nvme-ssd", "persistent-disk"] = Field(
+        default="local-nvme-ssd",
+        title="Worker volume backend",
+        description="Where worker data lives. `local-nvme-ssd`: a RAID-0 of the worker pool's local NVMe "
+        "SSDs, offered as the `qserv-local-ssd` StorageClass (ephemeral: lost when a node is "
+        "recreated); `persistent-disk`: PD volumes of storage_disk_type (the `qserv` class).",
+    )
     storage_disk_type: Literal["pd-ssd", "pd-balanced"] = Field(
-        default="pd-ssd", title="Volume disk type", description="Disk type of the Qserv StorageClass."
+        default="pd-ssd",
+        title="Volume disk type",
+        description="Disk type of the `qserv` StorageClass (czar, and workers on persistent-disk).",
     )
     image: str = Field(
         default="qserv/lite-qserv:2024.1.1-rc1", title="Image", description="Qserv container image."
@@ -547,6 +560,21 @@ def _network(value: str, key: str, problems: list[tuple[str, str]]) -> ipaddress
     return net
 
 
+# A GCE local SSD partition: 375 GB, decimal (GCE also documents it as 375 GiB; taking the smaller
+# reading can only under-promise). The Qserv CR asks for Gi, so capacity is compared in GiB.
+LOCAL_SSD_PARTITION_BYTES = 375 * 10**9
+# What ext4 keeps for itself on the RAID-0 (mkfs.ext4 -m 0 reserves no root blocks): inode tables at
+# the default 16 KiB per inode (256 B each, 1.6 %), the journal and group descriptors. The local
+# static provisioner reports the filesystem's size as the PV capacity, so a claim larger than this
+# would never bind.
+EXT4_OVERHEAD_FRACTION = 0.03
+
+
+def local_ssd_raid_capacity_gib(ssd_count: int) -> int:
+    """GiB a worker can claim on the ext4 RAID-0 of `ssd_count` local SSD partitions (rounded down)."""
+    return math.floor(ssd_count * LOCAL_SSD_PARTITION_BYTES * (1 - EXT4_OVERHEAD_FRACTION) / 2**30)
+
+
 def _semantic_problems(cfg: StackConfig, stack_name: str | None) -> list[tuple[str, str]]:  # noqa: PLR0912, PLR0915 -- one flat list of checks reads best
     """Cross-field checks: list of (key path, message with what to do)."""
     p: list[tuple[str, str]] = []
@@ -663,6 +691,7 @@ def _semantic_problems(cfg: StackConfig, stack_name: str | None) -> list[tuple[s
         p.append((f"{c}.idf:gke.node_zones", f"must include the cluster zone {cfg.gke.zone!r}"))
 
     # node pools
+    workers_on_pd = cfg.qserv is not None and cfg.qserv.worker_volume == "persistent-disk"
     for key, pool in cfg.node_pools.items():
         k = f"{c}.idf:node_pools.{key}"
         if pool.min_nodes > pool.max_nodes:
@@ -686,8 +715,22 @@ def _semantic_problems(cfg: StackConfig, stack_name: str | None) -> list[tuple[s
             p.append((f"{k}.expires_at", "needs a time zone (e.g. 2026-12-01T00:00:00Z)"))
         if pool.role == "batch" and not pool.spot:
             p.append((f"{k}.spot", "batch pools run on spot VMs; set spot: true"))
-        if pool.role == "qserv-worker" and pool.local_nvme_ssd_count == 0:
-            p.append((f"{k}.local_nvme_ssd_count", "Qserv workers need local NVMe SSDs; set 1 or more"))
+        if pool.role == "qserv-worker" and pool.local_nvme_ssd_count == 0 and not workers_on_pd:
+            p.append(
+                (
+                    f"{k}.local_nvme_ssd_count",
+                    "Qserv workers keep their data on local NVMe SSDs; set 1 or more "
+                    "(or idf:qserv.worker_volume: persistent-disk)",
+                )
+            )
+        if pool.role == "qserv-worker" and pool.local_nvme_ssd_count > 0 and workers_on_pd:
+            p.append(
+                (
+                    f"{k}.local_nvme_ssd_count",
+                    "idf:qserv.worker_volume is persistent-disk, so these local SSDs would be billed "
+                    "and never used; set 0 (or worker_volume: local-nvme-ssd)",
+                )
+            )
         if pool.role in ("user-labs", "qserv-worker", "qserv-czar", "batch") and not pool.taints:
             p.append(
                 (f"{k}.taints", f"a {pool.role} pool must be tainted so other pods stay off; add a taint")
@@ -749,6 +792,26 @@ def _semantic_problems(cfg: StackConfig, stack_name: str | None) -> list[tuple[s
                         f"{c}.idf:qserv.worker_replicas",
                         f"{q.worker_replicas} workers do not fit on pool {ref!r} (max_nodes "
                         f"{ref_pool.max_nodes}, one worker per node); raise max_nodes or lower replicas",
+                    )
+                )
+            if (
+                attr == "worker_pool"
+                and ref_pool is not None
+                and ref_pool.role == role
+                and q.worker_volume == "local-nvme-ssd"
+                and ref_pool.local_nvme_ssd_count > 0
+                and q.worker_storage_gb > local_ssd_raid_capacity_gib(ref_pool.local_nvme_ssd_count)
+            ):
+                fits = local_ssd_raid_capacity_gib(ref_pool.local_nvme_ssd_count)
+                ssds = ref_pool.local_nvme_ssd_count
+                p.append(
+                    (
+                        f"{c}.idf:qserv.worker_storage_gb",
+                        f"{q.worker_storage_gb} GiB per worker does not fit the RAID-0 of the "
+                        f"{ssds} local SSDs of pool {ref!r} ({ssds} x "
+                        f"{LOCAL_SSD_PARTITION_BYTES // 10**9} GB = {fits} GiB after the "
+                        f"{EXT4_OVERHEAD_FRACTION:.0%} ext4 margin); lower worker_storage_gb to {fits} or "
+                        "less, raise local_nvme_ssd_count, or set worker_volume: persistent-disk",
                     )
                 )
     if cfg.qserv is not None and cfg.qserv.namespace not in cfg.kubernetes.namespaces:

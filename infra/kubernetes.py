@@ -5,6 +5,11 @@ Namespaces with resource quotas, Kubernetes service accounts bound to the Worklo
 service accounts (`infra.iam`), the `qserv` StorageClass (PD CSI, retained, expandable), an
 internal static IP for the Qserv front end, and qserv-operator's `Qserv` custom resource sized
 from `idf:qserv` (czar/worker replicas and storage, placement on the Qserv pools).
+
+Worker volumes follow `idf:qserv.worker_volume`: on `local-nvme-ssd` (the default, what the sizing
+and cost model assume) they are claimed from the `qserv-local-ssd` class that
+:mod:`infra.qserv_local_ssd` builds over the worker pool's local SSDs; on `persistent-disk` from
+the `qserv` PD class, like the czar's.
 """
 
 from __future__ import annotations
@@ -19,10 +24,21 @@ import pulumi_kubernetes as k8s
 from infra.config import StackConfig
 from infra.iam import WORKLOADS
 from infra.node_pools import k8s_taint_effect
+from infra.qserv_local_ssd import STORAGE_CLASS as LOCAL_SSD_STORAGE_CLASS
+from infra.qserv_local_ssd import QservLocalSsd, QservLocalSsdArgs
 
-__all__ = ["QSERV_API_VERSION", "KubernetesLayer", "KubernetesLayerArgs", "kubeconfig", "qserv_spec"]
+__all__ = [
+    "PD_STORAGE_CLASS",
+    "QSERV_API_VERSION",
+    "KubernetesLayer",
+    "KubernetesLayerArgs",
+    "kubeconfig",
+    "qserv_spec",
+    "worker_storage_class",
+]
 
 QSERV_API_VERSION = "qserv.lsst.org/v1beta1"
+PD_STORAGE_CLASS = "qserv"
 QSERV_FRONTEND_PORT = 4040
 
 
@@ -79,6 +95,13 @@ def _placement(cfg: StackConfig, pool_key: str, pool_name: str) -> dict[str, Any
     }
 
 
+def worker_storage_class(cfg: StackConfig) -> str:
+    """The StorageClass Qserv workers claim their volume from."""
+    if cfg.qserv is not None and cfg.qserv.worker_volume == "local-nvme-ssd":
+        return LOCAL_SSD_STORAGE_CLASS
+    return PD_STORAGE_CLASS
+
+
 def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | None) -> dict[str, Any]:
     """The `spec` of the Qserv custom resource, sized from the stack config."""
     q = cfg.qserv
@@ -92,17 +115,17 @@ def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | 
         query_service["loadBalancerIP"] = frontend_ip
     return {
         "image": q.image,
-        "storageClassName": "qserv",
+        "storageClassName": PD_STORAGE_CLASS,
         "czar": {
             "replicas": q.czar_replicas,
             "storage": f"{q.czar_storage_gb}Gi",
-            "storageClassName": "qserv",
+            "storageClassName": PD_STORAGE_CLASS,
             **_placement(cfg, q.czar_pool, pool_names[q.czar_pool]),
         },
         "worker": {
             "replicas": q.worker_replicas,
             "storage": f"{q.worker_storage_gb}Gi",
-            "storageClassName": "qserv",
+            "storageClassName": worker_storage_class(cfg),
             **_placement(cfg, q.worker_pool, pool_names[q.worker_pool]),
         },
         "queryService": query_service,
@@ -129,6 +152,7 @@ class KubernetesLayer(pulumi.ComponentResource):
     provider: k8s.Provider
     qserv: k8s.apiextensions.CustomResource | None
     qserv_frontend_address: gcp.compute.Address | None
+    qserv_local_ssd: QservLocalSsd | None
 
     def __init__(
         self, name: str, args: KubernetesLayerArgs, opts: pulumi.ResourceOptions | None = None
@@ -187,11 +211,12 @@ class KubernetesLayer(pulumi.ComponentResource):
 
         self.qserv = None
         self.qserv_frontend_address = None
+        self.qserv_local_ssd = None
         if cfg.qserv is not None:
             q = cfg.qserv
             self.storage_class = k8s.storage.v1.StorageClass(
                 f"{name}-qserv-storage",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name="qserv", labels=common_labels),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=PD_STORAGE_CLASS, labels=common_labels),
                 provisioner="pd.csi.storage.gke.io",
                 parameters={"type": q.storage_disk_type},
                 reclaim_policy="Retain",
@@ -199,6 +224,21 @@ class KubernetesLayer(pulumi.ComponentResource):
                 allow_volume_expansion=True,
                 opts=k8s_opts,
             )
+            worker_classes: list[pulumi.Resource] = []
+            if q.worker_volume == "local-nvme-ssd":
+                self.qserv_local_ssd = QservLocalSsd(
+                    f"{name}-qserv-local-ssd",
+                    QservLocalSsdArgs(
+                        config=cfg,
+                        worker_pool_name=args.pool_names[q.worker_pool],
+                        provider=self.provider,
+                        depends_on=list(args.pools),
+                        labels=common_labels,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                # The CR waits for the class and the provisioner that fills it with PVs.
+                worker_classes = [self.qserv_local_ssd.storage_class, self.qserv_local_ssd.provisioner]
             self.qserv_frontend_address = gcp.compute.Address(
                 f"{name}-qserv-frontend",
                 name=f"{name}-qserv-frontend",
@@ -221,7 +261,12 @@ class KubernetesLayer(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     provider=self.provider,
-                    depends_on=[*args.pools, self.namespaces[q.namespace], self.storage_class],
+                    depends_on=[
+                        *args.pools,
+                        self.namespaces[q.namespace],
+                        self.storage_class,
+                        *worker_classes,
+                    ],
                 ),
             )
         self.register_outputs(

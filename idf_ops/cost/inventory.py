@@ -5,9 +5,10 @@ the rules for what the configuration does not say:
 
 - node pools are billed at `min_nodes` (the always-on floor) or `max_nodes` (the autoscaler's
   ceiling), as asked;
-- Qserv volumes (`idf:qserv.czar_storage_gb`, `worker_storage_gb`) are persistent disks of
-  `storage_disk_type`, except worker data that fits the worker pool's local NVMe SSDs, which is
-  already billed as local SSD (the scale-test layout, docs/sizing.md);
+- Qserv volumes: the czar's (`idf:qserv.czar_storage_gb`) is a persistent disk of
+  `storage_disk_type`; the workers' follow `idf:qserv.worker_volume`, as the program deploys
+  them: on `local-nvme-ssd` they are the RAID-0 of the worker pool's local SSDs, already billed
+  with the pool (no disk line, an assumption says so); on `persistent-disk` they are PD volumes;
 - bucket contents and egress are not in a stack file: they are given by the operator
   (`--bucket-gb ROLE=GB`, `--egress-gb`), and the estimate lists what was assumed.
 """
@@ -69,11 +70,12 @@ def inventory_from_stack(
         )
         worker_pool = cfg.node_pools.get(q.worker_pool)
         local_gb = worker_pool.local_nvme_ssd_count * LOCAL_SSD_PARTITION_GB if worker_pool else 0
-        if local_gb >= q.worker_storage_gb:
+        if q.worker_volume == "local-nvme-ssd":
+            # Config validation guarantees the claim fits the pool's RAID-0 of local SSDs.
             assumptions.append(
-                f"Qserv worker data ({q.worker_storage_gb} GB/worker) on local NVMe SSD "
-                f"({local_gb} GB/node): "
-                "no persistent disk billed for it"
+                f"Qserv worker data ({q.worker_storage_gb} GiB/worker) on the worker pool's local NVMe "
+                f"SSD RAID-0 ({local_gb} GB/node, class qserv-local-ssd): billed as the pool's local "
+                "SSD, no persistent disk"
             )
         else:
             disks.append(

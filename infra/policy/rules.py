@@ -17,7 +17,12 @@ Why each rule exists (threat model in ``runbooks/security.md``):
 - GKE runs the Science Platform: private nodes, Workload Identity, shielded nodes, RBAC only,
   a restricted control plane; node pools patched and repaired automatically;
 - no shell access except through the notebooks (seed §2.1.3): only HTTPS ingress from anywhere;
-- temporary scale-test capacity must expire, and every labelled resource says whose it is.
+- temporary scale-test capacity must expire, and every labelled resource says whose it is;
+- pods stay in their containers: no privileged container, host namespace or host path, except
+  the two narrow, named allowances of the Qserv local-SSD setup (:data:`POD_HOST_ACCESS_ALLOWANCES`);
+  every image is pinned to a version;
+- Qserv workers whose pool pays for local NVMe SSDs keep their data on them (the sizing and cost
+  model assume it; docs/sizing.md).
 """
 
 from __future__ import annotations
@@ -37,21 +42,27 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyProviderResource,
+    PolicyResource,
     PolicyResourceOptions,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 __all__ = [
     "DEV_STACKS",
+    "LOCAL_SSD_STORAGE_CLASS",
     "OWNERSHIP_LABELS",
+    "POD_HOST_ACCESS_ALLOWANCES",
     "POLICIES",
     "PUBLIC_PRINCIPALS",
     "Violation",
     "evaluate_inventory",
     "labels_of",
     "parse_expires_at",
+    "pod_host_access",
     "stack_of_urn",
 ]
 
@@ -91,6 +102,40 @@ _EXPIRES_AT = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})(t(?P<hour>\d{2})-(?P<minut
 # A node pool is temporary scale-test capacity when its stack is a scale-test stack or a label says so.
 SCALE_TEST_STACK_PREFIX = "qserv-scale"
 TEMPORARY_MARKERS = {"temporary": "true", "purpose": "scale-test"}
+
+# --- Kubernetes (pulumi-kubernetes type tokens; inputs are Kubernetes wire format) -----------
+# Workload kind -> path from the object to its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Pod": ("spec",),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+QSERV_CR = "kubernetes:qserv.lsst.org/v1beta1:Qserv"
+K8S_STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+# The class infra/qserv_local_ssd.py builds over the worker pool's local SSDs.
+LOCAL_SSD_STORAGE_CLASS = "qserv-local-ssd"
+LOCAL_SSD_NAMESPACE = "qserv-local-ssd"
+# The only host access any pod of ours may have: (kind, namespace, name) -> the findings allowed,
+# each for one stated purpose. Anything else the same workload asks for is still reported, and the
+# same spec under another name or namespace gets no allowance.
+POD_HOST_ACCESS_ALLOWANCES: dict[tuple[str, str, str], frozenset[str]] = {
+    # Assembles the worker node's local SSDs into a RAID-0, formats it once and mounts it on the
+    # node: needs the node's devices and mount namespace (nsenter into PID 1), so its init
+    # container is privileged and the pod shares the host PID namespace. No host path, no network.
+    ("DaemonSet", LOCAL_SSD_NAMESPACE, "qserv-local-ssd-raid"): frozenset(
+        {"hostPID", "privileged container raid-setup"}
+    ),
+    # The sig-storage local static provisioner reads (read-only) the directory where that RAID is
+    # mounted, to publish it as a PersistentVolume.
+    ("DaemonSet", LOCAL_SSD_NAMESPACE, "qserv-local-ssd-provisioner"): frozenset(
+        {"hostPath /mnt/disks/raid (read-only)"}
+    ),
+}
+_HOST_NAMESPACES = ("hostPID", "hostIPC", "hostNetwork")
 
 # Resources whose labels do not live in a top-level `labels` input: type -> input path.
 _LABEL_PATHS: dict[str, tuple[str, ...]] = {
@@ -488,6 +533,144 @@ def _labels_stack_owner(args: ResourceValidationArgs, report: ReportViolation) -
         report(f"label stack={labels['stack']!r} but the resource belongs to stack {stack!r}.", args.urn)
 
 
+# --- Kubernetes workloads -------------------------------------------------------------------
+def _pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    path = POD_SPEC_PATHS.get(resource_type)
+    spec = _get(props, *path) if path else None
+    return spec if isinstance(spec, Mapping) else None
+
+
+def _containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = _as_list(spec.get("initContainers")) + _as_list(spec.get("containers"))
+    return [c for c in found if isinstance(c, Mapping)]
+
+
+def pod_host_access(spec: Mapping[str, Any]) -> list[str]:
+    """What a pod spec takes from its node: host namespaces, privileged or escalating containers,
+    added capabilities, host paths (each as one finding, the keys of the allowances)."""
+    findings = [ns for ns in _HOST_NAMESPACES if spec.get(ns) is True]
+    for container in _containers(spec):
+        name = container.get("name")
+        context = container.get("securityContext") or {}
+        if _get(context, "privileged") is True:
+            findings.append(f"privileged container {name}")
+        if _get(context, "allowPrivilegeEscalation") is True:
+            findings.append(f"privilege escalation in container {name}")
+        for cap in _as_list(_get(context, "capabilities", "add")):
+            findings.append(f"capability {cap} in container {name}")
+    read_only_volumes = {
+        str(m.get("name"))
+        for c in _containers(spec)
+        for m in _as_list(c.get("volumeMounts"))
+        if isinstance(m, Mapping) and m.get("readOnly") is True
+    }
+    writable_volumes = {
+        str(m.get("name"))
+        for c in _containers(spec)
+        for m in _as_list(c.get("volumeMounts"))
+        if isinstance(m, Mapping) and m.get("readOnly") is not True
+    }
+    for volume in _as_list(spec.get("volumes")):
+        path = _get(volume, "hostPath", "path")
+        if path is None:
+            continue
+        name = str(_get(volume, "name"))
+        read_only = name in read_only_volumes and name not in writable_volumes
+        findings.append(f"hostPath {path}" + (" (read-only)" if read_only else ""))
+    return findings
+
+
+def _pod_host_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    spec = _pod_spec(args.resource_type, args.props)
+    if spec is None:
+        return
+    kind = args.resource_type.rsplit(":", 1)[-1]
+    namespace = str(_get(args.props, "metadata", "namespace") or "default")
+    name = str(_get(args.props, "metadata", "name") or args.name)
+    allowed = POD_HOST_ACCESS_ALLOWANCES.get((kind, namespace, name), frozenset())
+    for finding in pod_host_access(spec):
+        if finding not in allowed:
+            report(
+                f"{kind} {namespace}/{name} takes host access ({finding}); pods stay in their "
+                "containers. Only the workloads of POD_HOST_ACCESS_ALLOWANCES (infra/policy/rules.py) "
+                "get named exceptions.",
+                args.urn,
+            )
+
+
+_PINNED_TAG = re.compile(r"^[^@]+:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
+
+
+def _images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    spec = _pod_spec(args.resource_type, args.props)
+    if spec is None:
+        return
+    for container in _containers(spec):
+        image = str(container.get("image") or "")
+        if "@sha256:" in image:
+            continue
+        last = image.rsplit("/", 1)[-1]  # a registry port (host:5000/x) is not a tag
+        match = _PINNED_TAG.match(last)
+        if match is None or match.group("tag") == "latest":
+            report(
+                f"container {container.get('name')} runs image {image!r}: pin a version tag (not "
+                "'latest') or a digest, so a node pulls what was reviewed.",
+                args.urn,
+            )
+
+
+# --- Qserv worker storage (stack-wide: the CR and its worker pool are two resources) ----------
+def _worker_pool_of(cr_props: Mapping[str, Any]) -> list[str]:
+    terms = _get(
+        cr_props,
+        "spec",
+        "worker",
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    )
+    pools: list[str] = []
+    for term in _as_list(terms):
+        for expression in _as_list(_get(term, "matchExpressions")):
+            if _get(expression, "key") == "cloud.google.com/gke-nodepool":
+                pools += [str(v) for v in _as_list(_get(expression, "values"))]
+    return pools
+
+
+def _qserv_workers_on_local_ssd(args: StackValidationArgs, report: ReportViolation) -> None:
+    pools = {str(r.props.get("name")): r for r in args.resources if r.resource_type == GKE_NODE_POOL}
+    local_classes = {
+        str(_get(r.props, "metadata", "name"))
+        for r in args.resources
+        if r.resource_type == K8S_STORAGE_CLASS
+        and r.props.get("provisioner") == "kubernetes.io/no-provisioner"
+    }
+    for cr in (r for r in args.resources if r.resource_type == QSERV_CR):
+        ssd_pools = [
+            name
+            for name in _worker_pool_of(cr.props)
+            if name in pools
+            and (_get(pools[name].props, "nodeConfig", "localNvmeSsdBlockConfig", "localSsdCount") or 0) > 0
+        ]
+        if not ssd_pools:
+            continue
+        worker_class = _get(cr.props, "spec", "worker", "storageClassName")
+        if worker_class != LOCAL_SSD_STORAGE_CLASS:
+            report(
+                f"Qserv workers run on pool {ssd_pools[0]} with local NVMe SSDs but claim "
+                f"storageClassName {worker_class!r}: the SSDs would be billed and unused. Claim "
+                f"{LOCAL_SSD_STORAGE_CLASS!r} (idf:qserv.worker_volume: local-nvme-ssd) or drop the SSDs.",
+                cr.urn,
+            )
+        elif LOCAL_SSD_STORAGE_CLASS not in local_classes:
+            report(
+                f"Qserv workers claim {LOCAL_SSD_STORAGE_CLASS!r} but the stack declares no such "
+                "no-provisioner StorageClass; the claims would never bind.",
+                cr.urn,
+            )
+
+
 def _policy(name: str, description: str, validate: Validation) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(
         name=name,
@@ -497,7 +680,7 @@ def _policy(name: str, description: str, validate: Validation) -> ResourceValida
     )
 
 
-POLICIES: list[ResourceValidationPolicy] = [
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _policy(
         "bucket-no-public-members",
         "No bucket IAM member, binding, policy or ACL grants allUsers/allAuthenticatedUsers.",
@@ -562,6 +745,22 @@ POLICIES: list[ResourceValidationPolicy] = [
         "Every resource that takes labels carries stack and owner labels.",
         _labels_stack_owner,
     ),
+    _policy(
+        "k8s-pod-host-access",
+        "No pod is privileged or uses host namespaces, host paths or added capabilities, except the "
+        "named Qserv local-SSD DaemonSets, each for its stated need only.",
+        _pod_host_access,
+    ),
+    _policy(
+        "k8s-images-pinned", "Every container image is pinned to a version tag or digest.", _images_pinned
+    ),
+    StackValidationPolicy(
+        name="qserv-workers-on-local-ssd",
+        description="A Qserv CR whose worker pool has local NVMe SSDs claims the local-SSD StorageClass, "
+        "and the stack declares that class.",
+        validate=_qserv_workers_on_local_ssd,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
 ]
 
 
@@ -581,10 +780,11 @@ def _field(resource: Any, *names: str, default: Any = _REQUIRED) -> Any:
 
 def evaluate_inventory(
     resources: Iterable[Any],
-    policies: Sequence[ResourceValidationPolicy] = POLICIES,
+    policies: Sequence[ResourceValidationPolicy | StackValidationPolicy] = POLICIES,
     provider_props: Mapping[str, Any] | None = None,
 ) -> list[Violation]:
-    """Run resource policies on an inventory exactly as the Pulumi engine would call them.
+    """Run policies on an inventory exactly as the Pulumi engine would call them: resource policies
+    once per resource, stack policies once with every resource.
 
     ``resources`` are mock-engine records (objects or dicts with ``type``, ``name``, ``urn``,
     camelCase ``inputs`` and optionally ``protect``); ``provider_props`` are the default provider's
@@ -596,6 +796,7 @@ def evaluate_inventory(
         else None
     )
     violations: list[Violation] = []
+    policy_resources: list[PolicyResource] = []
     for resource in resources:
         resource_type = str(_field(resource, "type", "resource_type", "typ"))
         urn = str(_field(resource, "urn"))
@@ -614,7 +815,12 @@ def evaluate_inventory(
             ),
             provider=provider,
         )
+        policy_resources.append(
+            PolicyResource(args.resource_type, args.props, urn, args.name, args.opts, provider, None, [], {})
+        )
         for policy in policies:
+            if not isinstance(policy, ResourceValidationPolicy):
+                continue
 
             def report(
                 message: str, violation_urn: str | None = None, _name: str = policy.name, _urn: str = urn
@@ -622,4 +828,14 @@ def evaluate_inventory(
                 violations.append(Violation(_name, violation_urn or _urn, message))
 
             policy.validate(args, report)
+    stack_args = StackValidationArgs(policy_resources)
+    for policy in policies:
+        if isinstance(policy, StackValidationPolicy):
+
+            def report_stack(
+                message: str, violation_urn: str | None = None, _name: str = policy.name
+            ) -> None:
+                violations.append(Violation(_name, violation_urn or "<stack>", message))
+
+            policy.validate(stack_args, report_stack)
     return violations

@@ -148,9 +148,41 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
     ),
     (
         "qserv worker without local ssd",
-        lambda d: _pool(d, "qserv_worker").update(local_nvme_ssd_count=0),
+        lambda d: _cfg(d)["idf:qserv"].pop("worker_volume"),  # back to the local-nvme-ssd default
         "config.idf:node_pools.qserv_worker.local_nvme_ssd_count",
         "local NVMe",
+    ),
+    (
+        "unknown worker volume backend",
+        lambda d: _cfg(d)["idf:qserv"].update(worker_volume="local-ssd"),
+        "config.idf:qserv.worker_volume",
+        "'local-nvme-ssd' or 'persistent-disk'",
+    ),
+    (
+        "worker volume larger than the local ssd raid",
+        lambda d: (
+            _cfg(d)["idf:qserv"].pop("worker_volume"),
+            _pool(d, "qserv_worker").update(local_nvme_ssd_count=4),
+        ),
+        "config.idf:qserv.worker_storage_gb",
+        "10240 GiB per worker does not fit the RAID-0 of the 4 local SSDs of pool 'qserv_worker' "
+        "(4 x 375 GB = 1355 GiB after the 3% ext4 margin); lower worker_storage_gb to 1355",
+    ),
+    (
+        "worker volume one GiB over the raid",
+        lambda d: (
+            _cfg(d)["idf:qserv"].pop("worker_volume"),
+            _cfg(d)["idf:qserv"].update(worker_storage_gb=8131),
+            _pool(d, "qserv_worker").update(local_nvme_ssd_count=24),
+        ),
+        "config.idf:qserv.worker_storage_gb",
+        "8131 GiB per worker does not fit",
+    ),
+    (
+        "unused local ssd on a persistent-disk worker pool",
+        lambda d: _pool(d, "qserv_worker").update(local_nvme_ssd_count=4),
+        "config.idf:node_pools.qserv_worker.local_nvme_ssd_count",
+        "would be billed and never used",
     ),
     (
         "qserv pool misspelt",

@@ -21,7 +21,7 @@ from idf_ops.cost.estimate import (
 from idf_ops.cost.inventory import inventory_from_stack
 from idf_ops.cost.prices import DEFAULT_PRICE_FILE, load_price_table
 from idf_ops.errors import BadInput
-from infra.config import load_stack_file, resolve_stack_file
+from infra.config import load_stack_file, resolve_stack_file, validate_config_mapping
 
 PRICES = load_price_table()
 
@@ -83,9 +83,11 @@ def test_dp01_from_its_stack_file_by_hand() -> None:
     # Cloud SQL db-custom-4-26624 HA: (4 x 0.0413 + 26 x 0.007) x 2 = 0.6944 $/h
     sql = [line for line in e.lines if line.resource == "butler-registry-dp01" and "vCPU" in line.detail]
     assert sql[0].usd_per_hour == pytest.approx((4 * 0.0413 + 26 * 0.007) * 2)
-    # Qserv worker volumes: 5 x 10240 GB pd-ssd (4 local SSDs = 1500 GB cannot hold 10240 GB)
+    # Qserv worker volumes (worker_volume: persistent-disk): 5 x 10240 GB pd-ssd; the worker pool
+    # carries no local SSD, so no local_ssd line at all
     vols = [line for line in e.lines if line.resource == "qserv-worker-volumes"]
     assert vols[0].usd_per_month == pytest.approx(5 * 10240 * 0.17)
+    assert "local_ssd" not in e.by_category_usd_per_month
     # Workers at min_nodes (5) x n2-standard-16 compute: 5 x 16 x 0.031611 $/h
     assert lines[("qserv_worker", "compute", "5")] == pytest.approx(5 * 16 * 0.031611)
 
@@ -174,3 +176,30 @@ def test_only_the_unsourced_prices_an_estimate_used_are_flagged() -> None:
     assert "gke_cluster_usd_per_hour" in flagged
     assert not any(key.startswith("machine_families.e2") for key in flagged)
     assert any(key.startswith("machine_families.e2") for key in PRICES.unsourced_keys())
+
+
+@pytest.mark.parametrize(("stack", "on_local_ssd"), [("dev", True), ("qserv-scale75", True), ("dp02", False)])
+def test_worker_volumes_are_priced_where_the_program_puts_them(stack: str, on_local_ssd: bool) -> None:
+    """Worker data follows idf:qserv.worker_volume: local SSD (already billed with the pool, no PD
+    line) or persistent disk (a PD line), as infra/kubernetes.py deploys it."""
+    cfg = load_stack_file(resolve_stack_file(stack))
+    e = estimate_cost(inventory_from_stack(cfg), PRICES)
+    pd_lines = [line for line in e.lines if line.resource == "qserv-worker-volumes"]
+    worker_ssd = [
+        line for line in e.lines if line.resource == "qserv_worker" and line.category == "local_ssd"
+    ]
+    assert (not pd_lines, bool(worker_ssd)) == (on_local_ssd, on_local_ssd)
+    assert any("qserv-local-ssd" in a for a in e.assumptions) == on_local_ssd
+
+
+def test_local_ssd_backend_is_never_priced_as_pd() -> None:
+    """The price follows the backend, not a size comparison: the same stack switched to persistent
+    disk (and its pool stripped of SSDs, as validation demands) gains a PD line."""
+    doc = yaml.safe_load(resolve_stack_file("dev").read_text())
+    doc["config"]["idf:qserv"]["worker_volume"] = "persistent-disk"
+    doc["config"]["idf:node_pools"]["qserv_worker"].pop("local_nvme_ssd_count")
+    cfg = validate_config_mapping(doc, "dev (switched)", "dev")
+    e = estimate_cost(inventory_from_stack(cfg), PRICES)
+    assert [line.usd_per_month for line in e.lines if line.resource == "qserv-worker-volumes"] == [
+        pytest.approx(500 * 0.17)
+    ]

@@ -30,6 +30,8 @@ VALUE_TYPES = (
     "gcp:billing/budget:Budget",
     "kubernetes:qserv.lsst.org/v1beta1:Qserv",
     "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
 )
 
 

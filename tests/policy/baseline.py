@@ -28,10 +28,62 @@ def _resource(stack: str, resource_type: str, name: str, inputs: dict[str, Any])
             "protect": resource_type in STATEFUL}
 
 
+def _pod_template(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}
+
+
+def _kubernetes(stack: str, local_ssd: bool) -> list[dict[str, Any]]:
+    """The Qserv CR and its classes; with local SSD, the two DaemonSets of infra/qserv_local_ssd.py."""
+    worker_pool = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "cloud.google.com/gke-nodepool", "operator": "In",
+                               "values": [f"{stack}-qserv-workers"]}]}]}}}
+    worker_class = "qserv-local-ssd" if local_ssd else "qserv"
+    resources = [
+        _resource(stack, "kubernetes:storage.k8s.io/v1:StorageClass", f"{stack}-qserv-storage", {
+            "metadata": {"name": "qserv"}, "provisioner": "pd.csi.storage.gke.io"}),
+        _resource(stack, "kubernetes:qserv.lsst.org/v1beta1:Qserv", f"{stack}-qserv", {
+            "metadata": {"name": "qserv", "namespace": "qserv"},
+            "spec": {"image": "qserv/lite-qserv:2024.1.1-rc1", "storageClassName": "qserv",
+                     "czar": {"replicas": 1, "storage": "4096Gi", "storageClassName": "qserv"},
+                     "worker": {"replicas": 5, "storage": "6158Gi", "storageClassName": worker_class,
+                                "affinity": worker_pool}}}),
+    ]
+    if not local_ssd:
+        return resources
+    ssd_nodes = {"nodeSelector": {"cloud.google.com/gke-nodepool": f"{stack}-qserv-workers",
+                                  "cloud.google.com/gke-local-nvme-ssd": "true"}}
+    return [
+        *resources,
+        _resource(stack, "kubernetes:storage.k8s.io/v1:StorageClass", f"{stack}-local-ssd", {
+            "metadata": {"name": "qserv-local-ssd"}, "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "WaitForFirstConsumer"}),
+        _resource(stack, "kubernetes:apps/v1:DaemonSet", f"{stack}-raid", {
+            "metadata": {"name": "qserv-local-ssd-raid", "namespace": "qserv-local-ssd"},
+            "spec": _pod_template("raid", {
+                **ssd_nodes, "hostPID": True,
+                "initContainers": [{"name": "raid-setup", "image": "busybox:1.36.1",
+                                    "securityContext": {"privileged": True}}],
+                "containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10",
+                                "securityContext": {"allowPrivilegeEscalation": False}}]})}),
+        _resource(stack, "kubernetes:apps/v1:DaemonSet", f"{stack}-provisioner", {
+            "metadata": {"name": "qserv-local-ssd-provisioner", "namespace": "qserv-local-ssd"},
+            "spec": _pod_template("provisioner", {
+                **ssd_nodes,
+                "containers": [{"name": "provisioner",
+                                "image": "registry.k8s.io/sig-storage/local-volume-provisioner:v2.9.0",
+                                "volumeMounts": [{"name": "discovery", "mountPath": "/mnt/disks/raid",
+                                                  "readOnly": True}]}],
+                "volumes": [{"name": "discovery", "hostPath": {"path": "/mnt/disks/raid"}}]})}),
+    ]
+
+
 def baseline_inventory(stack: str) -> list[dict[str, Any]]:
     """A compliant inventory for ``stack`` (a fresh deep copy each call)."""
     labels = {"stack": stack, "owner": "rubin-idf"}
     pool_labels = dict(labels)
+    # The scale stack keeps Qserv worker data on local NVMe SSD; the serving stacks on persistent disk.
+    local_ssd = stack.startswith("qserv-scale")
     if stack.startswith("qserv-scale"):
         pool_labels["expires-at"] = "2026-12-15t00-00z"
     resources = [
@@ -65,11 +117,13 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
             "resourceLabels": dict(labels),
         }),
         _resource(stack, "gcp:container/nodePool:NodePool", f"{stack}-qserv-workers", {
-            "cluster": f"{stack}-gke", "nodeCount": 5.0,
+            "cluster": f"{stack}-gke", "nodeCount": 5.0, "name": f"{stack}-qserv-workers",
             "management": {"autoRepair": True, "autoUpgrade": True},
             "nodeConfig": {"machineType": "n2-standard-16", "resourceLabels": dict(pool_labels),
-                           "labels": {"idf.lsst.cloud/role": "qserv-worker"}},
+                           "labels": {"idf.lsst.cloud/role": "qserv-worker"},
+                           **({"localNvmeSsdBlockConfig": {"localSsdCount": 24.0}} if local_ssd else {})},
         }),
+        *_kubernetes(stack, local_ssd),
         _resource(stack, "gcp:compute/firewall:Firewall", f"{stack}-allow-https", {
             "network": "idf", "direction": "INGRESS", "sourceRanges": ["0.0.0.0/0"],
             "allows": [{"protocol": "tcp", "ports": ["443"]}],

@@ -23,6 +23,10 @@ SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 CLUSTER = "gcp:container/cluster:Cluster"
 POOL = "gcp:container/nodePool:NodePool"
 FIREWALL = "gcp:compute/firewall:Firewall"
+DAEMONSET = "kubernetes:apps/v1:DaemonSet"
+QSERV = "kubernetes:qserv.lsst.org/v1beta1:Qserv"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+RAID, PROVISIONER = 0, 1  # DaemonSets of the scale stack's baseline, in order
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,40 @@ def _add(resource_type: str, name: str, inputs: dict[str, Any]) -> Callable[[Inv
     return mutate
 
 
+def _copy_as(resource_type: str, index: int, name: str, namespace: str) -> Callable[[Inventory, str], str]:
+    """The same workload under another name/namespace: an allowance must not follow the spec."""
+
+    def mutate(inventory: Inventory, stack: str) -> str:
+        copy = json.loads(json.dumps(_first(inventory, resource_type, index)))
+        copy["inputs"]["metadata"].update(name=name, namespace=namespace)
+        copy["name"] = f"{stack}-{name}"
+        copy["urn"] = urn(stack, resource_type, copy["name"])
+        inventory.append(copy)
+        return str(copy["urn"])
+
+    return mutate
+
+
+def _drop(resource_type: str, index: int, report_on: str) -> Callable[[Inventory, str], str]:
+    """Remove a resource; the violation is expected on the first `report_on` resource."""
+
+    def mutate(inventory: Inventory, _stack: str) -> str:
+        inventory.remove(_first(inventory, resource_type, index))
+        return str(_first(inventory, report_on)["urn"])
+
+    return mutate
+
+
+def _add_ssd_to_pool(inventory: Inventory, _stack: str) -> str:
+    _first(inventory, POOL)["inputs"]["nodeConfig"]["localNvmeSsdBlockConfig"] = {"localSsdCount": 4.0}
+    return str(_first(inventory, QSERV)["urn"])
+
+
 _DELETE = object()
 SA = "serviceAccount:ci@rubin-idf-STACK.iam.gserviceaccount.com"
 LABELS = {"stack": "STACK", "owner": "rubin-idf"}
 
+RAID_SPEC = "spec.template.spec"
 MUTATIONS = [
     Mutation(
         "bucket-no-public-members",
@@ -287,6 +321,74 @@ MUTATIONS = [
         "new-address-unlabelled",
         _add("gcp:compute/address:Address", "hub-ip", {"region": "us-central1"}),
     ),
+    Mutation(
+        "k8s-pod-host-access",
+        "provisioner-made-privileged",
+        _set(DAEMONSET, f"{RAID_SPEC}.containers", [{"name": "provisioner", "image": "x/p:v1",
+                                                     "securityContext": {"privileged": True}}], PROVISIONER),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "k8s-pod-host-access",
+        "raid-pod-adds-host-network",
+        _set(DAEMONSET, f"{RAID_SPEC}.hostNetwork", True, RAID),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "k8s-pod-host-access",
+        "raid-pod-adds-host-root",
+        _set(DAEMONSET, f"{RAID_SPEC}.volumes", [{"name": "root", "hostPath": {"path": "/"}}], RAID),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "k8s-pod-host-access",
+        "provisioner-host-path-writable",
+        _set(DAEMONSET, f"{RAID_SPEC}.containers", [{"name": "provisioner", "image": "x/p:v1",
+             "volumeMounts": [{"name": "discovery", "mountPath": "/mnt/disks/raid"}]}], PROVISIONER),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "k8s-pod-host-access",
+        "raid-spec-in-another-namespace",
+        _copy_as(DAEMONSET, RAID, "qserv-local-ssd-raid", "qserv"),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "k8s-pod-host-access",
+        "new-privileged-deployment",
+        _add("kubernetes:apps/v1:Deployment", "debug", {
+            "metadata": {"name": "debug", "namespace": "qserv"},
+            "spec": {"template": {"spec": {"containers": [{
+                "name": "shell", "image": "busybox:1.36.1",
+                "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}]}}}}),
+    ),
+    Mutation(
+        "k8s-images-pinned",
+        "latest-tag",
+        _set(DAEMONSET, f"{RAID_SPEC}.initContainers", [{"name": "raid-setup", "image": "busybox:latest",
+                                                        "securityContext": {"privileged": True}}], RAID),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "k8s-images-pinned",
+        "no-tag-behind-registry-port",
+        _add("kubernetes:core/v1:Pod", "untagged", {
+            "metadata": {"name": "untagged", "namespace": "qserv"},
+            "spec": {"containers": [{"name": "c", "image": "registry.local:5000/tools"}]}}),
+    ),
+    Mutation(
+        "qserv-workers-on-local-ssd",
+        "scale-workers-on-pd-class",
+        _set(QSERV, "spec.worker.storageClassName", "qserv"),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "qserv-workers-on-local-ssd",
+        "local-class-missing",
+        _drop(STORAGE_CLASS, 1, QSERV),
+        "qserv-scale75",
+    ),
+    Mutation("qserv-workers-on-local-ssd", "dp01-pool-gains-unused-ssds", _add_ssd_to_pool),
 ]
 
 

@@ -39,6 +39,9 @@ def test_stack_has_no_policy_violation(plans: dict[str, OfflinePlan], stack: str
         rules.GKE_NODE_POOL,
         rules.FIREWALL,
         "gcp:projects/iAMMember:IAMMember",
+        "kubernetes:apps/v1:DaemonSet",
+        rules.QSERV_CR,
+        rules.K8S_STORAGE_CLASS,
     ],
 )
 def test_policies_see_the_types_the_program_declares(
@@ -54,3 +57,14 @@ def test_scale_stack_pools_are_checked_as_temporary(plans: dict[str, OfflinePlan
     for pool in pools:
         labels = rules.labels_of(pool.type, pool.inputs) or {}
         assert rules.parse_expires_at(labels.get("expires-at", "")) is not None, pool.urn
+
+
+def test_host_access_allowances_name_the_program_s_daemonsets(plans: dict[str, OfflinePlan]) -> None:
+    """Each allowance matches a workload the program declares, with exactly the access allowed: an
+    allowance that no longer matches anything (renamed DaemonSet) or grants more than is used is stale."""
+    declared = {}
+    for resource in plans["qserv-scale75"].of_type("kubernetes:apps/v1:DaemonSet"):
+        meta = resource.inputs["metadata"]
+        spec = resource.inputs["spec"]["template"]["spec"]
+        declared[("DaemonSet", meta["namespace"], meta["name"])] = frozenset(rules.pod_host_access(spec))
+    assert declared == rules.POD_HOST_ACCESS_ALLOWANCES
