@@ -78,8 +78,9 @@ if [ ! -e "${{devices[0]}}" ]; then
   echo "no local NVMe SSD (google-local-ssd-block*) on this node; the pool must declare them" >&2
   exit 1
 fi
-# An array of ours already running (auto-assembled at boot, possibly as /dev/md127)?
-array=$(mdadm --detail --scan 2>/dev/null \\
+# An array of ours already running (auto-assembled at boot, possibly as /dev/md127)? No arrays
+# at all (or no md driver loaded yet) may make the scan fail: that is "none", not an error.
+array=$( (mdadm --detail --scan 2>/dev/null || true) \\
   | awk -v n="$array_name" '$0 ~ "name=([^ ]*:)?" n "( |$)" {{print $2; exit}}')
 if [ -z "$array" ]; then
   array=/dev/md/$array_name
