@@ -106,6 +106,9 @@ elif [ "$fstype" != ext4 ]; then
   exit 1
 fi
 mkdir -p "$mount_dir"
+# The bare mount point on the boot disk is made immutable: should a worker ever start before this
+# mount (after a reboot), its writes fail loudly instead of filling the boot disk.
+chattr +i "$mount_dir" || echo "chattr +i $mount_dir failed; the bare mount point stays writable" >&2
 mount -o defaults,discard,noatime "$array" "$mount_dir"
 echo "mounted $array at $mount_dir"
 """

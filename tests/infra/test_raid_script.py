@@ -27,6 +27,7 @@ esac
 if [ -e "$STATE/fs" ]; then cat "$STATE/fs"; else exit 2; fi
 """,
     "mkfs.ext4": 'echo ext4 > "$STATE/fs"; echo "mkfs.ext4 $*" >> "$STATE/log"\n',
+    "chattr": 'echo "chattr $*" >> "$STATE/log"\n',
     "mount": 'touch "$STATE/mounted"; echo "mount $*" >> "$STATE/log"\n',
     "mountpoint": '[ -e "$STATE/mounted" ]\n',
     "findmnt": "echo /dev/md127\n",
@@ -66,7 +67,7 @@ def _log(node: Path) -> list[str]:
 def test_first_boot_creates_formats_and_mounts(node: Path) -> None:
     result = _run(node)
     assert result.returncode == 0, result.stderr
-    assert _log(node) == ["mdadm --create", "mkfs.ext4 -m", "mount -o"]
+    assert _log(node) == ["mdadm --create", "mkfs.ext4 -m", "chattr +i", "mount -o"]
     assert "from 3 local SSDs" in result.stdout
 
 
@@ -85,7 +86,7 @@ def test_node_reboot_reassembles_and_never_reformats(node: Path) -> None:
     (node / "state" / "running").unlink()  # the array is not running, its superblocks remain
     result = _run(node)
     assert result.returncode == 0, result.stderr
-    assert _log(node)[3:] == ["mdadm --assemble", "mount -o"]
+    assert _log(node)[4:] == ["mdadm --assemble", "chattr +i", "mount -o"]
 
 
 def test_auto_assembled_array_is_reused(node: Path) -> None:
@@ -93,7 +94,7 @@ def test_auto_assembled_array_is_reused(node: Path) -> None:
     (node / "state" / "mounted").unlink()  # running as /dev/md127 after boot, not mounted
     result = _run(node)
     assert result.returncode == 0, result.stderr
-    assert _log(node)[3:] == ["mount -o"]
+    assert _log(node)[4:] == ["chattr +i", "mount -o"]
     assert "mounted /dev/md127" in result.stdout
 
 
