@@ -38,18 +38,25 @@ ROOT_SERVICE_MARKERS = ("mysqld_safe", "nginx -c /etc/idf/", "/etc/idf/jupyterhu
 
 
 def _service_processes() -> list[psutil.Process]:
-    found = []
-    for process in psutil.process_iter(["username", "cmdline"]):
+    """Every process of a service, children included (nginx workers run as www-data)."""
+    found: dict[int, psutil.Process] = {}
+    for process in psutil.process_iter(["username", "cmdline", "status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:  # dead, only not reaped yet by PID 1
+            continue
         cmdline = " ".join(process.info["cmdline"] or [])
         if process.info["username"] in SERVICE_USERS or any(m in cmdline for m in ROOT_SERVICE_MARKERS):
-            found.append(process)
-    return found
+            found[process.pid] = process
+            with contextlib.suppress(psutil.NoSuchProcess):
+                found.update((child.pid, child) for child in process.children(recursive=True))
+    return list(found.values())
 
 
 def _kill_every_service() -> int:
     """SIGKILL every service process, supervisors (mysqld_safe) first so nothing is respawned."""
     def supervisor_first(process: psutil.Process) -> bool:
-        return "mysqld_safe" not in " ".join(process.info["cmdline"] or [])
+        with contextlib.suppress(psutil.NoSuchProcess):
+            return "mysqld_safe" not in " ".join(process.cmdline())
+        return True
 
     processes = sorted(_service_processes(), key=supervisor_first)
     for process in processes:
