@@ -91,11 +91,16 @@ def _register_lifecycle(local_app: typer.Typer) -> None:
     def reset(
         yes: Annotated[bool, typer.Option("--yes", help="Confirm: delete every service's data.")] = False,
     ) -> None:
-        """Stop every service and delete its data (catalogs, Butler, secrets); needs --yes."""
+        """Delete every service's data and stop them; needs --yes.
+
+        Deleted: the catalogs in PostgreSQL and in the MariaDB stand-in, DaCHS' TAP_SCHEMA entries,
+        the Butler repository and registry, the hub's state, the Parquet files and the generated
+        secrets. Installed packages and configuration files stay.
+        """
         if not yes:
             raise BadInput(
-                "idf local reset deletes the catalogs, the Butler repository and the generated "
-                "secrets; run it again with --yes to confirm."
+                "idf local reset deletes the catalogs (PostgreSQL, MariaDB, TAP_SCHEMA), the Butler "
+                "repository, the hub's state and the generated secrets; run it again with --yes to confirm."
             )
         from idf_ops.local.stack import run_reset
 
