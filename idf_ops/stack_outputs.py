@@ -22,6 +22,7 @@ from idf_ops.errors import BadInput
 from idf_ops.paths import state_dir
 
 __all__ = [
+    "PROGRAM_ONLY_OUTPUTS",
     "ButlerEndpoint",
     "QservEndpoint",
     "StackOutputs",
@@ -29,6 +30,17 @@ __all__ = [
     "outputs_path",
     "write_outputs",
 ]
+
+
+# Exports of the Pulumi program that are not part of the contract (infra/program.py exports them
+# for runbooks and `idf scale`). `pulumi stack output --json` includes them; readers drop them.
+PROGRAM_ONLY_OUTPUTS = (
+    "registry_required_extensions",
+    "zone_fallbacks",
+    "temporary_pools",
+    "gcp_project",
+    "region",
+)
 
 
 class _Contract(BaseModel):
@@ -145,6 +157,9 @@ def load_outputs(stack: str) -> StackOutputs:
             hint = f"run `idf plan {stack}` (offline) or export them from Pulumi"
         raise BadInput(f"{path}: no outputs for stack {stack!r}; {hint} first.")
     try:
-        return StackOutputs.model_validate(json.loads(path.read_text()))
+        document = json.loads(path.read_text())
+        if isinstance(document, dict):  # as `pulumi stack output --json` writes it, program-only keys too
+            document = {k: v for k, v in document.items() if k not in PROGRAM_ONLY_OUTPUTS}
+        return StackOutputs.model_validate(document)
     except (json.JSONDecodeError, ValidationError) as exc:
         raise BadInput(f"{path}: not a valid stack outputs document ({exc}); regenerate it.") from exc

@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 
+from idf_ops.stack_outputs import PROGRAM_ONLY_OUTPUTS
 from infra.budget import Budget, BudgetArgs
 from infra.cloudsql import REGISTRY_EXTENSIONS, RegistryDatabase, RegistryDatabaseArgs
 from infra.config import StackConfig
@@ -28,7 +29,7 @@ from infra.storage import Buckets, BucketsArgs
 __all__ = ["EXTRA_OUTPUTS", "build", "export_all"]
 
 # Exports that are not part of StackOutputs (the offline plan keeps them in the plan JSON only).
-EXTRA_OUTPUTS = ("registry_required_extensions", "zone_fallbacks", "temporary_pools", "gcp_project", "region")
+EXTRA_OUTPUTS = PROGRAM_ONLY_OUTPUTS
 
 
 def build(cfg: StackConfig) -> dict[str, Any]:

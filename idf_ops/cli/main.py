@@ -50,19 +50,43 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# Options whose value may be left out: (command, option) -> the value it then takes. Typer has no
+# optional option values, so a bare `idf plan dp01 --json` gets its '-' (stdout) here.
+OPTIONAL_VALUES = {("plan", "--json"): "-"}
+
+
+def _fill_optional_values(argv: list[str]) -> list[str]:
+    filled = list(argv)
+    for (command, option), value in OPTIONAL_VALUES.items():
+        if not filled or filled[0] != command:
+            continue
+        for i in range(len(filled) - 1, 0, -1):
+            last = i + 1 == len(filled)
+            if filled[i] == option and (last or (filled[i + 1].startswith("-") and filled[i + 1] != "-")):
+                filled.insert(i + 1, value)
+    return filled
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `idf`; return the process exit code (0 ok, 1 failed, 2 bad input)."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        args = _fill_optional_values(sys.argv[1:] if argv is None else argv)
+        result = app(args=args, standalone_mode=False)
     except IdfError as exc:
         print(f"idf: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         print("idf: interrupted", file=sys.stderr)
         return 130
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        return 2
+    except (click.exceptions.ClickException, typer.exceptions.TyperException) as exc:
+        # Usage errors (unknown option, missing or malformed value, no command): typer 0.29 raises
+        # its own vendored copy of click's exceptions, hence both. They print usage and the problem.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"idf: error: {exc.format_message()}", file=sys.stderr)
+        return 0 if type(exc).__name__ == "NoArgsIsHelpError" and exc.exit_code == 0 else 2
     return result if isinstance(result, int) else 0
 
 

@@ -23,7 +23,13 @@ def register(app: typer.Typer) -> None:
         stacks: list[str] = typer.Argument(None, help="Stack names (dp01 ...) or stack file paths."),
         all_stacks: bool = typer.Option(False, "--all", help="Plan every stacks/Pulumi.<stack>.yaml."),
         json_file: Path | None = typer.Option(
-            None, "--json", help="Also write the plan JSON here (one stack; '-' for stdout)."
+            None,
+            "--json",
+            metavar="[FILE]",
+            help=(
+                "Also write the plan JSON (one stack): to FILE, or to stdout when no FILE or '-' is "
+                "given. An object whose `resources` lists every resource with type, name and inputs."
+            ),
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No inventory table, one line per stack."),
     ) -> None:

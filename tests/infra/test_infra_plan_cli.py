@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from idf_ops.cli.main import main
+from idf_ops.errors import BadInput
 from idf_ops.paths import STACKS_DIR
 from idf_ops.plan.engine import OfflinePlan, run_offline
 from idf_ops.plan.manifests import manifests_of, validate_manifests
@@ -108,3 +109,18 @@ def test_pool_resize_does_not_replace_the_pool(plans: dict[str, OfflinePlan]) ->
     assert new.inputs["autoscaling"]["totalMaxNodeCount"] == 8
     # and the cluster is untouched
     assert before.by_name("idf-dp01").inputs == after.by_name("idf-dp01").inputs
+
+
+def test_outputs_as_pulumi_prints_them_are_read(state: Path) -> None:
+    """`pulumi stack output --json > var/stacks/<stack>/outputs.json` (runbooks/pulumi.md §3) has the
+    program-only keys too: the reader drops those, and still refuses any other unknown key."""
+    assert main(["plan", "dp01", "--quiet"]) == 0
+    plan = json.loads((state / "var" / "stacks" / "dp01" / "plan.json").read_text())
+    exported = plan["outputs"]
+    assert {"registry_required_extensions", "gcp_project", "region"} <= set(exported)
+    outputs_file = state / "var" / "stacks" / "dp01" / "outputs.json"
+    outputs_file.write_text(json.dumps(exported))
+    assert load_outputs("dp01").cluster_name == "idf-dp01"
+    outputs_file.write_text(json.dumps({**exported, "clustr_name": "typo"}))
+    with pytest.raises(BadInput, match="clustr_name"):
+        load_outputs("dp01")
