@@ -30,6 +30,8 @@ __all__ = ["STOCKOUT_MARKERS", "AutomationWorkspace", "pulumi_cli_path"]
 # Error texts of a zone stockout (terraform-provider-google #3304, #4116).
 STOCKOUT_MARKERS = ("ZONE_RESOURCE_POOL_EXHAUSTED", "does not have enough resources available")
 EXPIRES_AT_TAG = "idf:expires-at"
+# The guardrail policy pack every real `up` runs with.
+POLICY_PACK_DIR = REPO_ROOT / "infra" / "policy"
 
 _NO_CLI = (
     "the Pulumi CLI is not installed (no `pulumi` on PATH), so `idf scale {verb}` cannot reach the "
@@ -79,7 +81,8 @@ class AutomationWorkspace:
             except self._auto.errors.CommandError:
                 on_event("state backend does not support stack tags; expiry stays in the stack config")
         try:
-            result = st.up(on_output=on_event)
+            # The guardrails run as in `pulumi up --policy-pack infra/policy` (runbooks/pulumi.md).
+            result = st.up(on_output=on_event, policy_packs=[str(POLICY_PACK_DIR)])
         except self._auto.errors.CommandError as exc:
             text = str(exc)
             if any(marker in text for marker in STOCKOUT_MARKERS):

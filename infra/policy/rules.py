@@ -51,6 +51,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from idf_ops.scale.policy import SCALE_STACK_POLICIES
+
 __all__ = [
     "DEV_STACKS",
     "LOCAL_SSD_STORAGE_CLASS",
@@ -761,6 +763,9 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         validate=_qserv_workers_on_local_ssd,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
+    # The scale-test lifecycle's own guardrail (idf_ops/scale/policy.py): part of the pack, so
+    # `pulumi up --policy-pack infra/policy` and `idf scale up` enforce it too.
+    *SCALE_STACK_POLICIES,
 ]
 
 

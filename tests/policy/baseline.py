@@ -138,4 +138,9 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
         }),
         _resource(stack, "gcp:serviceaccount/account:Account", f"{stack}-butler", {"accountId": "butler"}),
     ]
+    if stack.startswith("qserv-scale"):
+        # A scale stack holds no data of its own: it references dp01's Butler (infra/config.py).
+        stateful = {"gcp:storage/bucket:Bucket", "gcp:storage/bucketIAMMember:BucketIAMMember",
+                    "gcp:sql/databaseInstance:DatabaseInstance"}
+        resources = [r for r in resources if r["type"] not in stateful]
     return copy.deepcopy(resources)

@@ -109,6 +109,19 @@ def _add_ssd_to_pool(inventory: Inventory, _stack: str) -> str:
     return str(_first(inventory, QSERV)["urn"])
 
 
+def _add_protected_bucket(inventory: Inventory, stack: str) -> str:
+    """A bucket compliant with every bucket policy (and protected): only its stack is wrong."""
+    name = f"{stack}-ingest-scratch"
+    resource = {
+        "type": BUCKET, "name": name, "urn": urn(stack, BUCKET, name), "protect": True,
+        "inputs": {"location": "US-CENTRAL1", "uniformBucketLevelAccess": True,
+                   "publicAccessPrevention": "enforced", "labels": {"stack": stack, "owner": "rubin-idf"},
+                   "versioning": {"enabled": True}},
+    }
+    inventory.append(resource)
+    return str(resource["urn"])
+
+
 _DELETE = object()
 SA = "serviceAccount:ci@rubin-idf-STACK.iam.gserviceaccount.com"
 LABELS = {"stack": "STACK", "owner": "rubin-idf"}
@@ -236,6 +249,12 @@ MUTATIONS = [
         "scale-pool-expires-at",
         "impossible-date",
         _set(POOL, "nodeConfig.resourceLabels.expires-at", "2026-02-30t00-00z"),
+        "qserv-scale75",
+    ),
+    Mutation(
+        "scale-stack-no-stateful-resources",
+        "bucket-on-scale-stack",
+        _add_protected_bucket,
         "qserv-scale75",
     ),
     Mutation(

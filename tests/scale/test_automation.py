@@ -14,6 +14,7 @@ import pytest
 from pulumi import automation as auto
 
 from idf_ops.errors import OperationFailed
+from idf_ops.paths import REPO_ROOT
 from idf_ops.scale import automation
 from idf_ops.scale.automation import AutomationWorkspace
 from idf_ops.scale.lifecycle import StockoutError
@@ -61,8 +62,9 @@ class FakeStack:
             raise _error(f"error: stack tag {key!r} not found")
         return self.tags[key]
 
-    def up(self, on_output: Any = None) -> Any:
+    def up(self, on_output: Any = None, policy_packs: list[str] | None = None) -> Any:
         self.events.append("up")
+        self.policy_packs = policy_packs
         if self.up_errors:
             raise _error(self.up_errors.pop(0))
         return auto.UpResult(
@@ -128,6 +130,7 @@ def test_up_tags_expiry_and_returns_outputs(fake_pulumi: dict[str, FakeStack]) -
     outputs = AutomationWorkspace("up").up("qserv-scale75", use_zone_fallbacks=False, on_event=_quiet)
     assert outputs == {"tap_url": "x"}
     assert st.tags["idf:expires-at"] == "2026-12-14T12:00:00+00:00"  # the earliest pool expiry
+    assert st.policy_packs == [str(REPO_ROOT / "infra" / "policy")]  # guardrails on every real up
 
 
 def test_stockout_is_recognised(fake_pulumi: dict[str, FakeStack]) -> None:
