@@ -80,6 +80,11 @@ def register(app: typer.Typer) -> None:
                     f"{result.stack}: {custom} resources, {len(manifests)} Kubernetes objects; "
                     f"{out_dir}/plan.json, manifests.yaml, {outputs_file.name} ({result.seconds:.2f} s)"
                 )
+                if outputs_file.name != "outputs.json":
+                    console.print(
+                        f"{result.stack}: outputs.json holds a live stack's outputs and was kept; "
+                        f"the plan's mock outputs are in {outputs_file.name}"
+                    )
                 pending.append((result.stack, len(manifests), validator.submit(manifests)))
             for stack, count, future in pending:
                 problems = future.result()

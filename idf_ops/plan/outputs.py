@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from idf_ops.errors import OperationFailed
 from idf_ops.plan.engine import OfflinePlan
-from idf_ops.stack_outputs import StackOutputs, write_outputs
+from idf_ops.stack_outputs import StackOutputs, outputs_path, write_outputs
 
 __all__ = ["stack_outputs_of", "write_plan_outputs"]
 
@@ -24,6 +25,26 @@ def stack_outputs_of(plan: OfflinePlan) -> StackOutputs:
         ) from exc
 
 
+def _holds_live_outputs(path: Path) -> bool:
+    """Whether ``path`` holds outputs of a real stack (not marked ``offline_plan: true``)."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and document.get("offline_plan") is not True
+
+
 def write_plan_outputs(plan: OfflinePlan) -> Path:
-    """Write `var/stacks/<stack>/outputs.json` from an offline plan."""
-    return write_outputs(stack_outputs_of(plan))
+    """Write `var/stacks/<stack>/outputs.json` from an offline plan.
+
+    Live outputs there (from `idf scale up` or `pulumi stack output --json`) are what gates and load
+    tests must use, so they are never replaced by mock values: the plan's outputs then go to
+    `outputs.offline.json` beside them.
+    """
+    outputs = stack_outputs_of(plan)
+    live = outputs_path(plan.stack)
+    if live.exists() and _holds_live_outputs(live):
+        offline = live.with_name("outputs.offline.json")
+        offline.write_text(outputs.model_dump_json(indent=2) + "\n")
+        return offline
+    return write_outputs(outputs)

@@ -124,3 +124,16 @@ def test_outputs_as_pulumi_prints_them_are_read(state: Path) -> None:
     outputs_file.write_text(json.dumps({**exported, "clustr_name": "typo"}))
     with pytest.raises(BadInput, match="clustr_name"):
         load_outputs("dp01")
+
+
+def test_plan_keeps_live_outputs(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A live stack's outputs (no `offline_plan: true`) are never replaced by the plan's mock values."""
+    assert main(["plan", "dp01", "--quiet"]) == 0
+    stack_dir = state / "var" / "stacks" / "dp01"
+    live = json.loads((stack_dir / "outputs.json").read_text())
+    live.update(offline_plan=False, tap_url="https://data.lsst.cloud/api/tap")
+    (stack_dir / "outputs.json").write_text(json.dumps(live))
+    assert main(["plan", "dp01", "--quiet"]) == 0
+    assert load_outputs("dp01").tap_url == "https://data.lsst.cloud/api/tap"
+    assert json.loads((stack_dir / "outputs.offline.json").read_text())["offline_plan"] is True
+    assert "was kept" in capsys.readouterr().out
