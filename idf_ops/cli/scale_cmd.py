@@ -227,6 +227,21 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 -- one nested function 
         else:
             typer.echo(stack_file_text(plan, doc, command), nl=False)
 
+    def _plan_until(expires_in: str | None, percent: float, machine_type: str, stack: str) -> tuple[Any, ...]:
+        """The expiry from --expires-in (required), the plan and stack document of `up` and `run`;
+        warns when the expiry leaves less time than the plan recommends (ingest + test)."""
+        from idf_ops.scale.lifecycle import expires_at_from
+
+        when = expires_at_from(expires_in, datetime.now(UTC))
+        plan, doc = _plan(percent, machine_type, 24, 1, DEFAULT_TEST_HOURS, None, when, stack)
+        if plan.sizing.recommended_expires_in_hours > (when - datetime.now(UTC)).total_seconds() / 3600 + 0.1:
+            _err(
+                f"warning: --expires-in {expires_in} is shorter than the recommended "
+                f"{plan.sizing.recommended_expires_in_hours} h "
+                f"(ingest {plan.sizing.ingest_hours:.1f} h + test)"
+            )
+        return when, plan, doc
+
     @scale_app.command("up")
     def up_cmd(
         expires_in: Annotated[
@@ -241,16 +256,9 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 -- one nested function 
         ] = False,
     ) -> None:
         """Render the stack with its expiry and bring it up; destroys it again on failure or Ctrl-C."""
-        from idf_ops.scale.lifecycle import expires_at_from, scale_up
+        from idf_ops.scale.lifecycle import scale_up
 
-        when = expires_at_from(expires_in, datetime.now(UTC))
-        plan, doc = _plan(percent, machine_type, 24, 1, DEFAULT_TEST_HOURS, None, when, stack)
-        if plan.sizing.recommended_expires_in_hours > (when - datetime.now(UTC)).total_seconds() / 3600 + 0.1:
-            _err(
-                f"warning: --expires-in {expires_in} is shorter than the recommended "
-                f"{plan.sizing.recommended_expires_in_hours} h "
-                f"(ingest {plan.sizing.ingest_hours:.1f} h + test)"
-            )
+        when, plan, doc = _plan_until(expires_in, percent, machine_type, stack)
         if dry_run:
             _dry_run_up(plan, doc)
             return
@@ -280,10 +288,9 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 -- one nested function 
         ] = False,
     ) -> None:
         """Up, run COMMAND, and always tear down (success, failure, SIGINT or SIGTERM)."""
-        from idf_ops.scale.lifecycle import expires_at_from, run_scale_test
+        from idf_ops.scale.lifecycle import run_scale_test
 
-        when = expires_at_from(expires_in, datetime.now(UTC))
-        plan, doc = _plan(percent, "n2-standard-16", 24, 1, DEFAULT_TEST_HOURS, None, when, stack)
+        _when, plan, doc = _plan_until(expires_in, percent, "n2-standard-16", stack)
         if dry_run:
             _dry_run_up(plan, doc)
             typer.echo(f"then it would run {command!r} and tear {stack} down whatever happens")

@@ -111,3 +111,14 @@ def test_cost_reproduces_dmtn125(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_default_test_hours_is_the_models() -> None:
     assert scale_cmd.DEFAULT_TEST_HOURS == sizing.DEFAULT_TEST_HOURS
+
+
+@pytest.mark.parametrize("verb", [["up"], ["run"]])
+def test_short_expiry_is_warned_about_by_up_and_run(verb: list[str]) -> None:
+    trailing = ["--", "true"] if verb == ["run"] else []
+    command = ["scale", *verb, "--expires-in", "6h", "--dry-run", *trailing]
+    short = _idf(*command, path="/nonexistent")
+    assert short.returncode == 0, short.stderr
+    assert "warning: --expires-in 6h is shorter than the recommended" in short.stderr
+    long_enough = _idf(*[a if a != "6h" else "3d" for a in command], path="/nonexistent")
+    assert long_enough.returncode == 0 and "warning" not in long_enough.stderr
