@@ -1,14 +1,47 @@
-"""`idf loadtest`: list profiles and run one against a stack, with SLO verdicts as the exit code."""
+"""`idf loadtest`: list profiles, run one, collect a GKE run's reports; SLO verdicts are the exit code."""
 
 from __future__ import annotations
 
 # ruff: noqa: PLC0415 - heavy imports stay inside commands so that `idf --help` answers at once
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from idf_ops.loadtest.report import RunSummary
+
 __all__ = ["register"]
+
+
+def _print_summary(result: RunSummary) -> int:
+    """The per-kind table, the SLO verdicts and the verdict; the exit code (1 when an SLO failed)."""
+    for kind in result.request_kinds:
+        typer.echo(
+            f"{kind.kind:<34} {kind.count:>6} req {kind.failures:>5} fail  p50 {kind.p50_ms:>7.0f} ms  "
+            f"p95 {kind.p95_ms:>7.0f} ms  p99 {kind.p99_ms:>7.0f} ms  {kind.requests_per_s:>7.2f} req/s"
+        )
+    for verdict in result.slos:
+        line = f"SLO {verdict.kind}: {verdict.verdict}"
+        for check in verdict.breaches():
+            line += f"\n    {check.kind} {check.metric} = {check.actual:g} (limit {check.threshold:g})"
+        typer.echo(line)
+    locust = result.locust
+    if locust.cpu_seconds is None or locust.cpu_share_of_machine is None:
+        typer.echo(
+            f"locust exit code {locust.exit_code}; its CPU was not measured (collected from "
+            f"{result.collected_from or 'another machine'})"
+        )
+    else:
+        typer.echo(
+            f"locust CPU {locust.cpu_seconds:.1f} s = {locust.cpu_share_of_machine:.1%} "
+            f"of {locust.cores} cores"
+        )
+    typer.echo(f"verdict: {result.verdict}  ({result.output_dir}/summary.json)")
+    if result.verdict == "fail":
+        typer.echo(f"failed SLOs: {', '.join(result.failed_slos)}", err=True)
+        return 1
+    return 0
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +72,13 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option("--seed", help="Seed of query parameters.")] = None,
         image: Annotated[str, typer.Option("--image", help="Image for GKE runs.")] = "idf-loadtest:0.1.0",
     ) -> int:
-        """Run PROFILE against STACK; exit 0 when every SLO holds, 1 when one fails, 2 on bad input."""
+        """Run PROFILE against a local STACK; exit 0 when every SLO holds, 1 when one fails.
+
+        Exit 2 on bad input. For a gcp STACK nothing runs and no SLO is judged:
+        it writes validated GKE manifests, prints the commands that deploy them,
+        copy the master's reports back and `idf loadtest collect` them (that
+        gives the verdict), and exits 0.
+        """
         from idf_ops.loadtest.service import ManifestPlan, RunRequest, run_profile
 
         request = RunRequest(
@@ -51,26 +90,33 @@ def register(app: typer.Typer) -> None:
                 f"{result.path}: {result.documents} Kubernetes manifests, validated offline "
                 "(kubernetes-validate, strict)."
             )
-            typer.echo("No cluster is reachable from here, so nothing was deployed. To run on GKE:")
+            typer.echo(
+                "No cluster is reachable from here, so nothing was deployed and no SLO was judged. "
+                "To run on GKE, then judge the run:"
+            )
             for command in result.commands:
                 typer.echo(f"  {command}")
             return 0
-        for kind in result.request_kinds:
-            typer.echo(
-                f"{kind.kind:<34} {kind.count:>6} req {kind.failures:>5} fail  p50 {kind.p50_ms:>7.0f} ms  "
-                f"p95 {kind.p95_ms:>7.0f} ms  p99 {kind.p99_ms:>7.0f} ms  {kind.requests_per_s:>7.2f} req/s"
-            )
-        for verdict in result.slos:
-            line = f"SLO {verdict.kind}: {verdict.verdict}"
-            for check in verdict.breaches():
-                line += f"\n    {check.kind} {check.metric} = {check.actual:g} (limit {check.threshold:g})"
-            typer.echo(line)
-        typer.echo(
-            f"locust CPU {result.locust.cpu_seconds:.1f} s = {result.locust.cpu_share_of_machine:.1%} "
-            f"of {result.locust.cores} cores"
-        )
-        typer.echo(f"verdict: {result.verdict}  ({result.output_dir}/summary.json)")
-        if result.verdict == "fail":
-            typer.echo(f"failed SLOs: {', '.join(result.failed_slos)}", err=True)
-            return 1
-        return 0
+        return _print_summary(result)
+
+    @loadtest_app.command("collect")
+    def collect_command(
+        profile: Annotated[str, typer.Argument(metavar="PROFILE", help="Profile name or file of the run.")],
+        stack: Annotated[str, typer.Option("--stack", help="Stack the run was rendered for.")],
+        from_dir: Annotated[
+            Path,
+            typer.Option("--from", help="The master pod's reports folder, copied here with kubectl cp."),
+        ],
+        out: Annotated[Path | None, typer.Option("--out", help="Output folder (default under var/).")] = None,
+    ) -> int:
+        """Judge a GKE run from its master's reports, copied with kubectl cp.
+
+        Writes summary.json (SLO verdicts) and latency.png to --out, by default
+        var/loadtests/STACK/PROFILE/<UTC time>/ where the gates look. Exit 0 when
+        every SLO holds, 1 when one fails (named), 2 when the folder or a file in
+        it is missing or unreadable, or the reports are of another profile/stack.
+        """
+        from idf_ops.loadtest.service import CollectRequest, collect_run
+
+        result = collect_run(CollectRequest(profile=profile, stack=stack, from_dir=from_dir, out_dir=out))
+        return _print_summary(result)

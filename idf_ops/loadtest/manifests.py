@@ -7,6 +7,12 @@ Deployment of N workers. Secrets are not rendered: pods mount the Secret ``idf-l
 (hub admin token, Qserv password) that the operator creates from Secret Manager. Manifests are
 checked with kubernetes-validate (strict) against the cluster's Kubernetes version; nothing is
 applied from here (no cluster is reachable): the command prints the ``kubectl apply`` to run.
+
+The master writes Locust's reports, its final statistics and a copy of the run configuration to
+``/reports`` (an emptyDir), then ``locust-exit-code`` last (the reports are complete once it
+exists), and stays alive ``REPORTS_KEPT_S`` so that an operator can ``kubectl cp`` the folder
+and build the summary with ``idf loadtest collect``. The image needs ``sh`` and ``tar`` (kubectl
+cp runs tar in the container). None of this has run on a cluster yet.
 """
 
 from __future__ import annotations
@@ -18,16 +24,33 @@ import yaml
 
 # ruff: noqa: PLC0415 - kubernetes-validate (~110 MB of schemas) is imported only to validate
 from idf_ops.errors import OperationFailed
-from loadtests.runconfig import RUN_CONFIG_ENV, RunConfig
+from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
 
-__all__ = ["KUBERNETES_VERSION", "NAMESPACE", "render_manifests", "validate_manifests", "write_manifests"]
+__all__ = [
+    "EXIT_CODE_FILE",
+    "KUBERNETES_VERSION",
+    "MASTER_SELECTOR",
+    "NAMESPACE",
+    "REPORTS_DIR",
+    "REPORTS_KEPT_S",
+    "render_manifests",
+    "validate_manifests",
+    "write_manifests",
+]
 
 KUBERNETES_VERSION = "1.30.0"
 NAMESPACE = "idf-loadtest"
 _MASTER_PORT = 5557
 _CONFIG_DIR = "/etc/idf-loadtest"
 _SECRETS_DIR = "/var/run/idf-loadtest-secrets"
-_REPORTS_DIR = "/reports"
+REPORTS_DIR = "/reports"
+# Written by the master after Locust exits, last: its presence means the reports are complete.
+EXIT_CODE_FILE = "locust-exit-code"
+# How long the master pod keeps its reports after Locust exits, for `kubectl cp` (an emptyDir
+# disappears with the pod). Bounded so that a forgotten run does not hold a node.
+REPORTS_KEPT_S = 1800
+# Spawning, waiting for workers (--expect-workers-max-wait 300) and shutting down, beyond the run time.
+_MASTER_SLACK_S = 600
 # The name of the Kubernetes Secret object the pods mount (hub token, Qserv password), not a secret.
 _MOUNTED_OBJECT = "idf-loadtest-secrets"  # pragma: allowlist secret
 
@@ -40,6 +63,22 @@ def _labels(component: str) -> dict[str, str]:
     }
 
 
+MASTER_SELECTOR = ",".join(f"{key}={value}" for key, value in _labels("master").items())
+
+# The master container's entry point: `sh -c _KEEP_REPORTS locust-master <locust command...>`.
+# Locust's exit code is kept as the container's, after the reports have been left for kubectl cp.
+_KEEP_REPORTS = f"""\
+"$@"
+code=$?
+cp {_CONFIG_DIR}/run-config.json {REPORTS_DIR}/run-config.json
+echo "$code" > {REPORTS_DIR}/{EXIT_CODE_FILE}.partial
+mv {REPORTS_DIR}/{EXIT_CODE_FILE}.partial {REPORTS_DIR}/{EXIT_CODE_FILE}
+echo "locust exited with $code; {REPORTS_DIR} is kept {REPORTS_KEPT_S} s for kubectl cp"
+sleep {REPORTS_KEPT_S}
+exit "$code"
+"""
+
+
 def _pod_spec(
     image: str,
     command: list[str],
@@ -48,12 +87,14 @@ def _pod_spec(
     memory: str,
     restart: str,
     ports: list[dict[str, Any]] | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    variables = {RUN_CONFIG_ENV: f"{_CONFIG_DIR}/run-config.json", **(env or {})}
     container: dict[str, Any] = {
         "name": "locust",
         "image": image,
         "command": command,
-        "env": [{"name": RUN_CONFIG_ENV, "value": f"{_CONFIG_DIR}/run-config.json"}],
+        "env": [{"name": name, "value": value} for name, value in variables.items()],
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -65,7 +106,7 @@ def _pod_spec(
         "volumeMounts": [
             {"name": "run-config", "mountPath": _CONFIG_DIR, "readOnly": True},
             {"name": "secrets", "mountPath": _SECRETS_DIR, "readOnly": True},
-            {"name": "reports", "mountPath": _REPORTS_DIR},
+            {"name": "reports", "mountPath": REPORTS_DIR},
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a pod-local emptyDir, not a shared /tmp
         ],
     }
@@ -112,10 +153,10 @@ def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dic
         "--stop-timeout",
         str(profile.stop_timeout_s),
         "--csv",
-        f"{_REPORTS_DIR}/locust",
+        f"{REPORTS_DIR}/locust",
         "--csv-full-history",
         "--html",
-        f"{_REPORTS_DIR}/report.html",
+        f"{REPORTS_DIR}/report.html",
         "--only-summary",
     ]
     worker_command = [
@@ -128,7 +169,7 @@ def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dic
         "--master-port",
         str(_MASTER_PORT),
     ]
-    master_deadline_s = profile.run_time_s + profile.stop_timeout_s + 600
+    master_deadline_s = profile.run_time_s + profile.stop_timeout_s + _MASTER_SLACK_S + REPORTS_KEPT_S
     return [
         {
             "apiVersion": "v1",
@@ -153,11 +194,13 @@ def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dic
                     "metadata": {"labels": _labels("master")},
                     "spec": _pod_spec(
                         image,
-                        master_command,
+                        ["sh", "-c", _KEEP_REPORTS, "locust-master", *master_command],
                         cpu="1",
                         memory="2Gi",
                         restart="Never",
                         ports=[{"name": "locust-master", "containerPort": _MASTER_PORT}],
+                        # The locustfile writes its statistics at shutdown here (build_summary's source).
+                        env={FINAL_STATS_ENV: f"{REPORTS_DIR}/final-stats.json"},
                     ),
                 },
             },

@@ -35,17 +35,28 @@ class _Model(BaseModel):
 
 
 class LocustProcessInfo(_Model):
-    """How the load generator itself behaved."""
+    """How the load generator itself behaved.
 
-    workers: int = Field(title="Workers", description="Locust worker processes (1: standalone).")
+    A run collected from GKE (``idf loadtest collect``) knows only Locust's exit code: the worker
+    count and CPU figures were not measured there, and are null rather than invented.
+    """
+
+    workers: int | None = Field(
+        title="Workers", description="Locust worker processes (1: standalone; null: not known, collected)."
+    )
     exit_code: int | None = Field(
         title="Locust exit code", description="Exit code of the Locust (master) process."
     )
-    cpu_seconds: float = Field(title="CPU (s)", description="CPU time used by all Locust processes.")
-    cpu_share_of_machine: float = Field(
-        title="CPU share of the machine", description="cpu_seconds / (wall seconds x cores), 0-1."
+    cpu_seconds: float | None = Field(
+        title="CPU (s)", description="CPU time used by all Locust processes (null: not measured, collected)."
     )
-    cores: int = Field(title="Cores", description="CPU cores of the machine.")
+    cpu_share_of_machine: float | None = Field(
+        title="CPU share of the machine",
+        description="cpu_seconds / (wall seconds x cores), 0-1 (null: not measured, collected).",
+    )
+    cores: int | None = Field(
+        title="Cores", description="CPU cores of the machine (null: not measured, collected)."
+    )
 
 
 class ErrorCount(_Model):
@@ -86,6 +97,14 @@ class RunSummary(_Model):
     locust: LocustProcessInfo = Field(title="Locust", description="The load generator's own figures.")
     artifacts: dict[str, str] = Field(
         title="Artifacts", description="Name -> file (relative to the summary)."
+    )
+    collected_from: str | None = Field(
+        default=None,
+        title="Collected from",
+        description=(
+            "null: Locust ran on this machine. Otherwise the folder of reports copied from a GKE "
+            "run's master pod that `idf loadtest collect` built this summary from."
+        ),
     )
 
 
@@ -144,6 +163,7 @@ def build_summary(
     locust: LocustProcessInfo,
     artifacts: dict[str, str],
     output_dir: Path,
+    collected_from: Path | None = None,
 ) -> RunSummary:
     """Statistics + SLO verdicts of a finished run."""
     # Prefer the final statistics written at shutdown: Locust's CSV is sampled every second and
@@ -174,6 +194,7 @@ def build_summary(
         errors=errors,
         locust=locust,
         artifacts=artifacts,
+        collected_from=str(collected_from) if collected_from else None,
     )
 
 

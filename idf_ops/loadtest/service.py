@@ -1,7 +1,10 @@
-"""`idf loadtest run` as a service: profile + stack outputs -> a local Locust run or GKE manifests.
+"""`idf loadtest run` and `collect` as services: a local Locust run, or GKE manifests and later
+the summary of their run.
 
 Local stacks run here (loopback targets only, reachability probed first). Cloud stacks get the
-manifests of a distributed run, validated offline; nothing is deployed from this machine.
+manifests of a distributed run, validated offline, and the commands that deploy it and copy the
+master's reports back; nothing is deployed from this machine. `collect` turns those copied
+reports into the same summary.json a local run writes.
 """
 
 from __future__ import annotations
@@ -11,14 +14,23 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_ops.loadtest.manifests import render_manifests, validate_manifests, write_manifests
+from idf_ops.loadtest.collect import check_reports, collect_reports
+from idf_ops.loadtest.manifests import (
+    EXIT_CODE_FILE,
+    MASTER_SELECTOR,
+    NAMESPACE,
+    REPORTS_DIR,
+    render_manifests,
+    validate_manifests,
+    write_manifests,
+)
 from idf_ops.loadtest.profiles import load_profile
 from idf_ops.loadtest.report import RunSummary
 from idf_ops.loadtest.runner import default_out_dir, run_locally
 from idf_ops.loadtest.targets import build_run_config, check_reachable
 from idf_ops.stack_outputs import load_outputs
 
-__all__ = ["ManifestPlan", "RunRequest", "run_profile"]
+__all__ = ["CollectRequest", "ManifestPlan", "RunRequest", "collect_run", "run_profile"]
 
 
 class RunRequest(BaseModel):
@@ -45,7 +57,21 @@ class ManifestPlan(BaseModel):
 
     path: Path = Field(title="Manifest file", description="Multi-document YAML written.")
     documents: int = Field(title="Documents", description="Manifests in the file.")
-    commands: list[str] = Field(title="Commands", description="What an operator runs to start the run.")
+    commands: list[str] = Field(
+        title="Commands",
+        description="What an operator runs to start the run, fetch the master's reports and collect them.",
+    )
+
+
+class CollectRequest(BaseModel):
+    """Reports copied from a GKE run's master, to be turned into summary.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str = Field(title="Profile", description="Profile name or file the run was rendered for.")
+    stack: str = Field(title="Stack", description="Stack the run was rendered for.")
+    from_dir: Path = Field(title="Reports folder", description="The master's reports folder, copied here.")
+    out_dir: Path | None = Field(default=None, title="Output folder", description="None: default under var/.")
 
 
 def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSummary | ManifestPlan:
@@ -58,15 +84,22 @@ def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSumm
         documents = render_manifests(config, workers=request.workers, image=request.image)
         validate_manifests(documents)
         path = write_manifests(documents, out_dir)
+        reports = out_dir / "gke-reports"
+        kubectl = f"kubectl -n {NAMESPACE}"
         return ManifestPlan(
             path=path,
             documents=len(documents),
             commands=[
                 f"gcloud container clusters get-credentials {outputs.cluster_name or '<cluster>'}",
-                "kubectl -n idf-loadtest create secret generic idf-loadtest-secrets "
+                f"{kubectl} create secret generic idf-loadtest-secrets "
                 "--from-file=hub-admin-token=<file> --from-file=qserv-password=<file>",
                 f"kubectl apply -f {path}",
-                "kubectl -n idf-loadtest logs -f job/locust-master",
+                f"POD=$({kubectl} get pods -l {MASTER_SELECTOR} -o jsonpath='{{.items[0].metadata.name}}')",
+                # The master writes the exit-code file after Locust exits, then keeps the reports a while.
+                f'until {kubectl} exec "$POD" -- test -f {REPORTS_DIR}/{EXIT_CODE_FILE}; do sleep 60; done',
+                f'{kubectl} cp "$POD":{REPORTS_DIR} {reports}',
+                f"idf loadtest collect {request.profile} --stack {request.stack} --from {reports}",
+                f"kubectl delete namespace {NAMESPACE}",
             ],
         )
     check_reachable(config, loopback_only=True)
@@ -75,3 +108,12 @@ def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSumm
         f"{request.workers} worker(s); output in {out_dir}"
     )
     return run_locally(config, out_dir, workers=request.workers, progress=progress)
+
+
+def collect_run(request: CollectRequest) -> RunSummary:
+    """summary.json, latency.png and the SLO verdicts of a GKE run, from its copied reports."""
+    profile = load_profile(request.profile)
+    # Checked before the output folder exists: bad reports leave no empty run folder behind.
+    reports = check_reports(request.from_dir, profile=profile.name, stack=request.stack)
+    out_dir = request.out_dir or default_out_dir(request.stack, profile.name)
+    return collect_reports(reports, out_dir)
