@@ -852,9 +852,12 @@ def check_loadtest_summary(ctx: CheckContext, gate: Gate, budget: Budget) -> Out
     profile_dir = ctx.loadtests_dir / gate.profile
     paths = sorted(profile_dir.glob("*/summary.json"))
     if not paths:
+        how = f"`idf loadtest run {gate.profile} --stack {ctx.outputs.stack}`"
+        if ctx.outputs.kind == "gcp":  # the run happens on GKE; its reports are collected afterwards
+            how += (f" (renders the GKE job), then `idf loadtest collect {gate.profile} --stack "
+                    f"{ctx.outputs.stack} --from <reports copied from the master pod>`")
         raise CheckFailedError(
-            f"no load-test summary for profile {gate.profile} under {profile_dir}; run "
-            f"`idf loadtest run {gate.profile} --stack {ctx.outputs.stack}`"
+            f"no load-test summary for profile {gate.profile} under {profile_dir}; run {how}"
         )
     summaries = []
     for path in paths:
