@@ -25,9 +25,9 @@ from idf_ops.loadtest.report import (
     LocustProcessInfo,
     RunSummary,
     build_summary,
-    plot_history,
     read_final_stats,
     read_kind_stats,
+    write_report,
 )
 from idf_ops.loadtest.targets import service_endpoints
 from loadtests.runconfig import RunConfig
@@ -182,10 +182,5 @@ def collect_reports(reports: CheckedReports, out_dir: Path) -> RunSummary:
         output_dir=out_dir,
         collected_from=reports.from_dir.resolve(),
     )
-    plot_history(
-        out_dir / "locust_stats_history.csv",
-        out_dir / "latency.png",
-        f"{config.profile.name} on {config.stack} (collected from GKE)",
-    )
-    (out_dir / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n")
+    write_report(summary, out_dir, f"{config.profile.name} on {config.stack} (collected from GKE)")
     return summary

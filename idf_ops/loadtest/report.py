@@ -27,6 +27,7 @@ __all__ = [
     "plot_history",
     "read_final_stats",
     "read_kind_stats",
+    "write_report",
 ]
 
 
@@ -242,3 +243,9 @@ def plot_history(history_csv: Path, png: Path, title: str) -> None:
     figure.tight_layout()
     figure.savefig(png, dpi=100)
     plt.close(figure)
+
+
+def write_report(summary: RunSummary, out_dir: Path, title: str) -> None:
+    """The latency plot and `summary.json` of a finished run (local or collected from GKE)."""
+    plot_history(out_dir / "locust_stats_history.csv", out_dir / "latency.png", title)
+    (out_dir / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n")

@@ -22,7 +22,7 @@ from typing import IO
 import psutil
 
 from idf_ops.errors import BadInput, OperationFailed
-from idf_ops.loadtest.report import LocustProcessInfo, RunSummary, build_summary, plot_history
+from idf_ops.loadtest.report import LocustProcessInfo, RunSummary, build_summary, write_report
 from idf_ops.loadtest.targets import service_endpoints
 from idf_ops.paths import REPO_ROOT, state_dir
 from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
@@ -227,12 +227,8 @@ def run_locally(
         artifacts=artifacts,
         output_dir=out_dir,
     )
-    plot_history(
-        out_dir / "locust_stats_history.csv",
-        out_dir / "latency.png",
-        f"{config.profile.name} on {config.stack} ({workers} worker{'s' if workers > 1 else ''})",
-    )
-    (out_dir / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n")
+    plural = "s" if workers > 1 else ""
+    write_report(summary, out_dir, f"{config.profile.name} on {config.stack} ({workers} worker{plural})")
     return summary
 
 
