@@ -380,6 +380,14 @@ class QservConfig(_Model):
     image: str = Field(
         default="qserv/lite-qserv:2024.1.1-rc1", title="Image", description="Qserv container image."
     )
+    db_image: str = Field(
+        default="qserv/lite-mariadb:2021.10.1-lite-rc2",
+        title="Database image",
+        description=(
+            "MariaDB image of Qserv's databases (qserv-operator `spec.dbImage`, required by its CRD); "
+            "pin it to the one released with `image`."
+        ),
+    )
     database: str = Field(
         default="dp01_dc2_catalogs", title="Catalog database", description="Catalog database served."
     )

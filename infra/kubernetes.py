@@ -68,31 +68,25 @@ users:
 """
 
 
-def _placement(cfg: StackConfig, pool_key: str, pool_name: str) -> dict[str, Any]:
-    pool = cfg.node_pools[pool_key]
-    return {
-        "affinity": {
-            "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [
-                        {
-                            "matchExpressions": [
-                                {
-                                    "key": "cloud.google.com/gke-nodepool",
-                                    "operator": "In",
-                                    "values": [pool_name],
-                                }
-                            ]
-                        }
-                    ]
-                }
-            }
-        },
-        "tolerations": [
-            {"key": t.key, "operator": "Equal", "value": t.value, "effect": k8s_taint_effect(t.effect)}
-            for t in pool.taints
-        ],
-    }
+def _affinity(pool_name: str) -> dict[str, Any]:
+    """Required node affinity to one GKE node pool (qserv-operator: `spec.<role>.affinity`)."""
+    pool = {"key": "cloud.google.com/gke-nodepool", "operator": "In", "values": [pool_name]}
+    term = {"matchExpressions": [pool]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
+
+
+def _tolerations(cfg: StackConfig, pool_keys: list[str]) -> list[dict[str, str]]:
+    """Tolerations of the taints of the given pools, each once. qserv-operator's CRD has a single
+    `spec.tolerations` for every Qserv pod (no per-role list): the per-role affinity keeps each
+    role on its own pool."""
+    tolerations: list[dict[str, str]] = []
+    for key in pool_keys:
+        for t in cfg.node_pools[key].taints:
+            effect = k8s_taint_effect(t.effect)
+            toleration = {"key": t.key, "operator": "Equal", "value": t.value, "effect": effect}
+            if toleration not in tolerations:
+                tolerations.append(toleration)
+    return tolerations
 
 
 def worker_storage_class(cfg: StackConfig) -> str:
@@ -113,20 +107,24 @@ def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | 
     }
     if frontend_ip is not None:
         query_service["loadBalancerIP"] = frontend_ip
+    # Field names and places follow qserv-operator's v1beta1 CRD (spec.image and spec.dbImage
+    # required; tolerations only at spec level; affinity, replicas, storage per role).
     return {
         "image": q.image,
+        "dbImage": q.db_image,
         "storageClassName": PD_STORAGE_CLASS,
+        "tolerations": _tolerations(cfg, [q.czar_pool, q.worker_pool]),
         "czar": {
             "replicas": q.czar_replicas,
             "storage": f"{q.czar_storage_gb}Gi",
             "storageClassName": PD_STORAGE_CLASS,
-            **_placement(cfg, q.czar_pool, pool_names[q.czar_pool]),
+            "affinity": _affinity(pool_names[q.czar_pool]),
         },
         "worker": {
             "replicas": q.worker_replicas,
             "storage": f"{q.worker_storage_gb}Gi",
             "storageClassName": worker_storage_class(cfg),
-            **_placement(cfg, q.worker_pool, pool_names[q.worker_pool]),
+            "affinity": _affinity(pool_names[q.worker_pool]),
         },
         "queryService": query_service,
     }

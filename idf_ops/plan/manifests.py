@@ -6,10 +6,14 @@ kubernetes-validate in strict mode against :data:`KUBERNETES_VERSION`'s OpenAPI 
 The Qserv custom resource has no schema in kubernetes-validate (the CRD ships with
 qserv-operator, which is not installed here), so it is checked in two parts:
 
-1. :data:`QSERV_CR_SCHEMA`, our JSON Schema of the fields this program sets (modelled on
-   qserv-operator's `Qserv` examples; `additionalProperties: false`, so a misspelt field fails);
-2. the pod-level fragments it carries (`affinity`, `tolerations` of czar and worker) are wrapped
-   into a synthetic Pod and validated with kubernetes-validate strict, so they are real Kubernetes.
+1. :data:`QSERV_CR_SCHEMA`, our JSON Schema of the fields this program sets, with the names and
+   places of qserv-operator's v1beta1 CRD (`spec.image` and `spec.dbImage` required, tolerations
+   only at `spec.tolerations`, per-role `affinity`/`replicas`/`storage`/`storageClassName`; read
+   from lsst/qserv-operator config/crd/bases/qserv.lsst.org_qservs.yaml, commit 5592088, and
+   api/v1beta1/qserv_types.go); `additionalProperties: false`, so a misspelt or misplaced field
+   fails here instead of being pruned silently by the API server;
+2. the pod-level fragments it carries (each role's `affinity`, the spec's `tolerations`) are
+   wrapped into a synthetic Pod and validated with kubernetes-validate strict.
 
 What is NOT checked offline: that the operator's installed CRD version accepts the object
 (`kubectl apply --dry-run=server` against the real cluster does; see runbooks/pulumi.md).
@@ -53,7 +57,6 @@ _ROLE = {
         "storage": _QUANTITY,
         "storageClassName": {"type": "string", "minLength": 1},
         "affinity": {"type": "object"},
-        "tolerations": {"type": "array", "items": {"type": "object"}},
     },
 }
 QSERV_CR_SCHEMA: dict[str, Any] = {
@@ -76,10 +79,12 @@ QSERV_CR_SCHEMA: dict[str, Any] = {
         "spec": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["czar", "worker", "storageClassName"],
+            "required": ["image", "dbImage", "czar", "worker", "storageClassName"],
             "properties": {
-                "image": {"type": "string"},
+                "image": {"type": "string", "minLength": 1},
+                "dbImage": {"type": "string", "minLength": 1},
                 "storageClassName": {"type": "string"},
+                "tolerations": {"type": "array", "items": {"type": "object"}},
                 "czar": _ROLE,
                 "worker": _ROLE,
                 "queryService": {
@@ -159,7 +164,8 @@ def _validate_qserv(manifest: dict[str, Any]) -> list[ManifestProblem]:
             "spec": {
                 "containers": [{"name": "check", "image": "busybox"}],
                 "affinity": fragment.get("affinity", {}),
-                "tolerations": fragment.get("tolerations", []),
+                # qserv-operator applies spec.tolerations to every Qserv pod
+                "tolerations": spec.get("tolerations", []),
             },
         }
         problems += [

@@ -85,11 +85,15 @@ def test_manifests_are_valid_and_validation_can_fail(plans: dict[str, OfflinePla
     quota["spec"]["hardd"] = quota["spec"].pop("hard")
     qserv = next(m for m in broken if m["kind"] == "Qserv")
     qserv["spec"]["worker"]["replica"] = qserv["spec"]["worker"].pop("replicas")
-    qserv["spec"]["czar"]["tolerations"][0]["effect"] = 7
+    qserv["spec"]["tolerations"][0]["effect"] = 7
+    qserv["spec"]["worker"]["tolerations"] = []  # not a field of the CRD's worker: would be pruned
+    del qserv["spec"]["dbImage"]  # required by the CRD
     problems = [str(p) for p in validate_manifests(broken)]
     assert any("ResourceQuota" in p and "hardd" in p for p in problems), problems
     assert any("Qserv" in p and "replica" in p for p in problems), problems
     assert any("spec.czar" in p and "tolerations" in p for p in problems), problems
+    assert any("spec.worker:" in p and "'tolerations'" in p and "unexpected" in p for p in problems), problems
+    assert any("'dbImage' is a required property" in p for p in problems), problems
 
 
 def test_pool_resize_does_not_replace_the_pool(plans: dict[str, OfflinePlan]) -> None:
