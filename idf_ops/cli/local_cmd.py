@@ -48,6 +48,26 @@ def register(app: typer.Typer) -> None:
     _register_steps(local_app)
 
 
+def _print_status(results: list[dict[str, object]]) -> None:
+    """The status table, and the repair when a service is down."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from idf_ops.local.health import REPAIR_HINT
+
+    table = Table(title="local IDF stack")
+    for column in ("service", "state", "endpoint", "detail"):
+        table.add_column(column)
+    for r in results:
+        colour = "green" if r["healthy"] else "red"
+        state = f"[{colour}]{r['state']}[/{colour}]"
+        table.add_row(str(r["service"]), state, str(r["endpoint"]), str(r["detail"]))
+    console = Console()
+    console.print(table)
+    if not all(r["healthy"] for r in results):
+        console.print(f"to repair: {REPAIR_HINT}")
+
+
 def _register_lifecycle(local_app: typer.Typer) -> None:
     @local_app.command("up")
     def up(
@@ -119,21 +139,7 @@ def _register_lifecycle(local_app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps({"stack": "local", "services": results}, indent=2))
         else:
-            from rich.console import Console
-            from rich.table import Table
-
-            table = Table(title="local IDF stack")
-            for column in ("service", "state", "endpoint", "detail"):
-                table.add_column(column)
-            for r in results:
-                colour = "green" if r["healthy"] else "red"
-                table.add_row(
-                    str(r["service"]),
-                    f"[{colour}]{r['state']}[/{colour}]",
-                    str(r["endpoint"]),
-                    str(r["detail"]),
-                )
-            Console().print(table)
+            _print_status(results)
         return 0 if all(r["healthy"] for r in results) else 1
 
     @local_app.command("inventory")

@@ -92,6 +92,11 @@ def health_check(service: str) -> Callable[[HealthCheck], HealthCheck]:
     return register
 
 
+# What a person does about any unhealthy service: every role starts what is down and repairs
+# what fails its check; if that fails too, its error names the cause and the fix.
+REPAIR_HINT = "run `idf local up` (idempotent: it restarts what is down and repairs what fails its check)"
+
+
 def registered_checks() -> dict[str, HealthCheck]:
     """Every registered check, after importing :data:`CHECK_MODULES`."""
     for module in CHECK_MODULES:
@@ -120,6 +125,9 @@ def run_checks(services: tuple[str, ...] = SERVICE_ORDER) -> list[dict[str, obje
             )
     for service in (s for s in checks if s not in services):
         results.append(checks[service]().as_dict())
+    for result in results:
+        if not result["healthy"]:
+            result["fix"] = REPAIR_HINT
     return results
 
 

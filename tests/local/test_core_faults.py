@@ -114,6 +114,10 @@ def test_postgresql_down_is_reported_with_the_fix(postgresql_stopped: None) -> N
     services = {s["service"]: s for s in json.loads(status.stdout)["services"]}
     assert services["postgresql"]["state"] == "down"
     assert "pg_ctlcluster 15 main start" in services["postgresql"]["detail"]
+    assert "idf local up" in services["postgresql"]["fix"]
+    assert all("fix" not in s for s in services.values() if s["healthy"])
+    table = run_idf("local", "status")
+    assert table.returncode == 1 and "to repair: run `idf local up`" in " ".join(table.stdout.split())
     load = run_idf("local", "data", "load")
     assert load.returncode == 1
     assert load.stderr.startswith("idf: error: postgresql: cannot connect") and "Traceback" not in load.stderr
