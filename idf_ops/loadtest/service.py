@@ -86,6 +86,7 @@ def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSumm
         path = write_manifests(documents, out_dir)
         reports = out_dir / "gke-reports"
         kubectl = f"kubectl -n {NAMESPACE}"
+        wait_minutes = -(-(profile.run_time_s + profile.stop_timeout_s + 600) // 60)
         return ManifestPlan(
             path=path,
             documents=len(documents),
@@ -96,7 +97,11 @@ def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSumm
                 f"kubectl apply -f {path}",
                 f"POD=$({kubectl} get pods -l {MASTER_SELECTOR} -o jsonpath='{{.items[0].metadata.name}}')",
                 # The master writes the exit-code file after Locust exits, then keeps the reports a while.
-                f'until {kubectl} exec "$POD" -- test -f {REPORTS_DIR}/{EXIT_CODE_FILE}; do sleep 60; done',
+                # Bounded wait: the run's length plus its stop timeout and 10 min of start-up.
+                f"for minute in $(seq {wait_minutes}); do "
+                f'{kubectl} exec "$POD" -- test -f {REPORTS_DIR}/{EXIT_CODE_FILE} && break; sleep 60; done',
+                f'{kubectl} exec "$POD" -- test -f {REPORTS_DIR}/{EXIT_CODE_FILE} || '
+                f'echo "no reports after {wait_minutes} min: see {kubectl} logs $POD"',
                 f'{kubectl} cp "$POD":{REPORTS_DIR} {reports}',
                 f"idf loadtest collect {request.profile} --stack {request.stack} --from {reports}",
                 f"kubectl delete namespace {NAMESPACE}",
