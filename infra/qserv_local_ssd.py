@@ -195,44 +195,36 @@ class QservLocalSsd(pulumi.ComponentResource):
             ],
         }
 
-        raid_labels = {**labels, "app.kubernetes.io/name": RAID_DAEMONSET_NAME}
-        self.raid = k8s.apps.v1.DaemonSet(
+        self.raid = _daemon_set(
             f"{name}-raid",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=RAID_DAEMONSET_NAME, namespace=NAMESPACE, labels=labels),
-            spec=k8s.apps.v1.DaemonSetSpecArgs(
-                selector=k8s.meta.v1.LabelSelectorArgs(
-                    match_labels={"app.kubernetes.io/name": RAID_DAEMONSET_NAME}
-                ),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=raid_labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        # hostPID + privileged: nsenter into PID 1's mount namespace, so mdadm sees
-                        # the node's devices and the mount lands on the node, where the provisioner
-                        # and kubelet see it. The only privileged pod of the stack.
-                        host_pid=True,
-                        automount_service_account_token=False,
-                        init_containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="raid-setup",
-                                image=RAID_SETUP_IMAGE,
-                                command=["nsenter", "-t", "1", "-m", "--", "bash", "-c", RAID_SCRIPT],
-                                security_context=k8s.core.v1.SecurityContextArgs(privileged=True),
-                                resources=_resources("100m", "64Mi", "128Mi"),
-                            )
-                        ],
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="pause",
-                                image=PAUSE_IMAGE,
-                                security_context=_restricted(run_as_user=65535),
-                                resources=_resources("10m", "16Mi", "32Mi"),
-                            )
-                        ],
-                        **placement,
-                    ),
-                ),
+            RAID_DAEMONSET_NAME,
+            labels,
+            k8s.core.v1.PodSpecArgs(
+                # hostPID + privileged: nsenter into PID 1's mount namespace, so mdadm sees
+                # the node's devices and the mount lands on the node, where the provisioner
+                # and kubelet see it. The only privileged pod of the stack.
+                host_pid=True,
+                automount_service_account_token=False,
+                init_containers=[
+                    k8s.core.v1.ContainerArgs(
+                        name="raid-setup",
+                        image=RAID_SETUP_IMAGE,
+                        command=["nsenter", "-t", "1", "-m", "--", "bash", "-c", RAID_SCRIPT],
+                        security_context=k8s.core.v1.SecurityContextArgs(privileged=True),
+                        resources=_resources("100m", "64Mi", "128Mi"),
+                    )
+                ],
+                containers=[
+                    k8s.core.v1.ContainerArgs(
+                        name="pause",
+                        image=PAUSE_IMAGE,
+                        security_context=_restricted(run_as_user=65535),
+                        resources=_resources("10m", "16Mi", "32Mi"),
+                    )
+                ],
+                **placement,
             ),
-            opts=in_ns,
+            in_ns,
         )
 
         service_account = k8s.core.v1.ServiceAccount(
@@ -286,82 +278,94 @@ class QservLocalSsd(pulumi.ComponentResource):
             data=provisioner_config(),
             opts=in_ns,
         )
-        provisioner_labels = {**labels, "app.kubernetes.io/name": PROVISIONER_NAME}
-        self.provisioner = k8s.apps.v1.DaemonSet(
+        self.provisioner = _daemon_set(
             f"{name}-provisioner",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=PROVISIONER_NAME, namespace=NAMESPACE, labels=labels),
-            spec=k8s.apps.v1.DaemonSetSpecArgs(
-                selector=k8s.meta.v1.LabelSelectorArgs(
-                    match_labels={"app.kubernetes.io/name": PROVISIONER_NAME}
-                ),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=provisioner_labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=PROVISIONER_NAME,
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="provisioner",
-                                image=PROVISIONER_IMAGE,
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="MY_NODE_NAME",
-                                        value_from=k8s.core.v1.EnvVarSourceArgs(
-                                            field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
-                                                field_path="spec.nodeName"
-                                            )
-                                        ),
-                                    ),
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="MY_NAMESPACE",
-                                        value_from=k8s.core.v1.EnvVarSourceArgs(
-                                            field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
-                                                field_path="metadata.namespace"
-                                            )
-                                        ),
-                                    ),
-                                ],
-                                # Not privileged (the upstream chart is): filesystem discovery with a
-                                # Retain class reads mounts and statfs only. Root stays (the image's
-                                # user) for reading any mount below the discovery directory.
-                                security_context=_restricted(run_as_user=0),
-                                resources=_resources("50m", "64Mi", "128Mi"),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(
-                                        name="config", mount_path="/etc/provisioner/config", read_only=True
-                                    ),
-                                    k8s.core.v1.VolumeMountArgs(
-                                        name="discovery",
-                                        mount_path=DISCOVERY_DIR,
-                                        read_only=True,
-                                        # The RAID pod mounts after this pod may have started.
-                                        mount_propagation="HostToContainer",
-                                    ),
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="config",
-                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=PROVISIONER_NAME),
+            PROVISIONER_NAME,
+            labels,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=PROVISIONER_NAME,
+                containers=[
+                    k8s.core.v1.ContainerArgs(
+                        name="provisioner",
+                        image=PROVISIONER_IMAGE,
+                        env=[
+                            k8s.core.v1.EnvVarArgs(
+                                name="MY_NODE_NAME",
+                                value_from=k8s.core.v1.EnvVarSourceArgs(
+                                    field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="spec.nodeName")
+                                ),
                             ),
-                            k8s.core.v1.VolumeArgs(
-                                name="discovery",
-                                host_path=k8s.core.v1.HostPathVolumeSourceArgs(
-                                    path=DISCOVERY_DIR, type="DirectoryOrCreate"
+                            k8s.core.v1.EnvVarArgs(
+                                name="MY_NAMESPACE",
+                                value_from=k8s.core.v1.EnvVarSourceArgs(
+                                    field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
+                                        field_path="metadata.namespace"
+                                    )
                                 ),
                             ),
                         ],
-                        **placement,
+                        # Not privileged (the upstream chart is): filesystem discovery with a
+                        # Retain class reads mounts and statfs only. Root stays (the image's
+                        # user) for reading any mount below the discovery directory.
+                        security_context=_restricted(run_as_user=0),
+                        resources=_resources("50m", "64Mi", "128Mi"),
+                        volume_mounts=[
+                            k8s.core.v1.VolumeMountArgs(
+                                name="config", mount_path="/etc/provisioner/config", read_only=True
+                            ),
+                            k8s.core.v1.VolumeMountArgs(
+                                name="discovery",
+                                mount_path=DISCOVERY_DIR,
+                                read_only=True,
+                                # The RAID pod mounts after this pod may have started.
+                                mount_propagation="HostToContainer",
+                            ),
+                        ],
+                    )
+                ],
+                volumes=[
+                    k8s.core.v1.VolumeArgs(
+                        name="config",
+                        config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=PROVISIONER_NAME),
                     ),
-                ),
+                    k8s.core.v1.VolumeArgs(
+                        name="discovery",
+                        host_path=k8s.core.v1.HostPathVolumeSourceArgs(
+                            path=DISCOVERY_DIR, type="DirectoryOrCreate"
+                        ),
+                    ),
+                ],
+                **placement,
             ),
-            opts=pulumi.ResourceOptions(
+            pulumi.ResourceOptions(
                 parent=self,
                 provider=args.provider,
                 depends_on=[namespace, config_map, service_account, self.storage_class],
             ),
         )
         self.register_outputs({"storage_class": STORAGE_CLASS, "namespace": NAMESPACE})
+
+
+def _daemon_set(
+    resource_name: str,
+    app_name: str,
+    labels: dict[str, str],
+    pod_spec: k8s.core.v1.PodSpecArgs,
+    opts: pulumi.ResourceOptions,
+) -> k8s.apps.v1.DaemonSet:
+    """A DaemonSet named ``app_name`` in :data:`NAMESPACE`, selecting its pods by that name."""
+    selector = {"app.kubernetes.io/name": app_name}
+    return k8s.apps.v1.DaemonSet(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=app_name, namespace=NAMESPACE, labels=labels),
+        spec=k8s.apps.v1.DaemonSetSpecArgs(
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels={**labels, **selector}), spec=pod_spec
+            ),
+        ),
+        opts=opts,
+    )
 
 
 def _resources(cpu: str, memory: str, memory_limit: str) -> k8s.core.v1.ResourceRequirementsArgs:
