@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +26,7 @@ __all__ = [
     "ButlerEndpoint",
     "QservEndpoint",
     "StackOutputs",
+    "contract_of",
     "load_outputs",
     "outputs_path",
     "write_outputs",
@@ -138,6 +139,12 @@ def outputs_path(stack: str) -> Path:
     return state_dir("stacks", stack) / "outputs.json"
 
 
+def contract_of(exports: dict[str, Any]) -> StackOutputs:
+    """The contract in a live stack's exports (`pulumi stack output --json`, the Automation API's
+    outputs): program-only keys dropped, everything else validated (ValidationError otherwise)."""
+    return StackOutputs.model_validate({k: v for k, v in exports.items() if k not in PROGRAM_ONLY_OUTPUTS})
+
+
 def write_outputs(outputs: StackOutputs) -> Path:
     """Write a stack's outputs atomically (no half-written file on failure)."""
     path = outputs_path(outputs.stack)
@@ -159,7 +166,7 @@ def load_outputs(stack: str) -> StackOutputs:
     try:
         document = json.loads(path.read_text())
         if isinstance(document, dict):  # as `pulumi stack output --json` writes it, program-only keys too
-            document = {k: v for k, v in document.items() if k not in PROGRAM_ONLY_OUTPUTS}
+            return contract_of(document)
         return StackOutputs.model_validate(document)
     except (json.JSONDecodeError, ValidationError) as exc:
         raise BadInput(f"{path}: not a valid stack outputs document ({exc}); regenerate it.") from exc

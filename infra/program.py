@@ -5,7 +5,8 @@
 reading the config through `pulumi.Config` (:func:`infra.config.load_from_pulumi_config`).
 
 The exports are the stack outputs contract (`idf_ops.stack_outputs.StackOutputs`) plus a few
-program-only keys (listed in :data:`EXTRA_OUTPUTS`); runbooks/pulumi.md documents them.
+program-only keys (listed in `idf_ops.stack_outputs.PROGRAM_ONLY_OUTPUTS`, which readers of live
+outputs drop); runbooks/pulumi.md documents them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import pulumi
 
-from idf_ops.stack_outputs import PROGRAM_ONLY_OUTPUTS
 from infra.budget import Budget, BudgetArgs
 from infra.cloudsql import REGISTRY_EXTENSIONS, RegistryDatabase, RegistryDatabaseArgs
 from infra.config import StackConfig
@@ -26,10 +26,7 @@ from infra.network import Network, NetworkArgs
 from infra.node_pools import NodePools, NodePoolsArgs
 from infra.storage import Buckets, BucketsArgs
 
-__all__ = ["EXTRA_OUTPUTS", "build", "export_all"]
-
-# Exports that are not part of StackOutputs (the offline plan keeps them in the plan JSON only).
-EXTRA_OUTPUTS = PROGRAM_ONLY_OUTPUTS
+__all__ = ["build", "export_all"]
 
 
 def build(cfg: StackConfig) -> dict[str, Any]:

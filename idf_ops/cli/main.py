@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             show()
         else:
             print(f"idf: error: {exc.format_message()}", file=sys.stderr)
-        return 0 if type(exc).__name__ == "NoArgsIsHelpError" and exc.exit_code == 0 else 2
+        return 2
     return result if isinstance(result, int) else 0
 
 

@@ -137,12 +137,10 @@ def _publish_outputs(stack: str, outputs: dict[str, Any]) -> None:
     """Write the live stack's outputs to the contract file (`var/stacks/<stack>/outputs.json`)."""
     from pydantic import ValidationError
 
-    from idf_ops.stack_outputs import StackOutputs, write_outputs
-    from infra.program import EXTRA_OUTPUTS
+    from idf_ops.stack_outputs import contract_of, write_outputs
 
-    contract = {k: v for k, v in outputs.items() if k not in EXTRA_OUTPUTS}
     try:
-        path = write_outputs(StackOutputs.model_validate(contract))
+        path = write_outputs(contract_of(outputs))
     except ValidationError as exc:
         _err(f"warning: {stack}'s outputs do not meet the stack outputs contract ({exc}); not written")
         return

@@ -43,7 +43,7 @@ def write_plan_outputs(plan: OfflinePlan) -> Path:
     """
     outputs = stack_outputs_of(plan)
     live = outputs_path(plan.stack)
-    if live.exists() and _holds_live_outputs(live):
+    if _holds_live_outputs(live):
         offline = live.with_name("outputs.offline.json")
         offline.write_text(outputs.model_dump_json(indent=2) + "\n")
         return offline
