@@ -17,7 +17,7 @@ _PROGRAM_DIR = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _PROGRAM_DIR]
 sys.path.insert(0, str(_PROGRAM_DIR.parent))
 
-from idf_ops.errors import BadInput  # noqa: E402 -- after the sys.path fix above
+from idf_core.errors import BadInput  # noqa: E402 -- after the sys.path fix above
 from infra.config import load_from_pulumi_config  # noqa: E402
 from infra.program import build, export_all  # noqa: E402
 

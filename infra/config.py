@@ -11,7 +11,7 @@ This module owns:
   ``pulumi up -s dp01`` and the offline plan both feed the program);
 - :func:`stack_file_schema`, the JSON Schema exported to ``stacks/stack.schema.json``.
 
-Every problem becomes one :class:`idf_ops.errors.BadInput` naming the file, the key path (e.g.
+Every problem becomes one :class:`idf_core.errors.BadInput` naming the file, the key path (e.g.
 ``config.idf:node_pools.qserv_worker.max_nodes``), what is wrong and what to do.
 """
 
@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from idf_ops.errors import BadInput
-from idf_ops.paths import REPO_ROOT, STACKS_DIR
+from idf_core.errors import BadInput
+from idf_core.paths import REPO_ROOT, STACKS_DIR
 
 __all__ = [
     "EXT4_OVERHEAD_FRACTION",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from idf_core import facts
 from infra.config import NodePoolConfig, StackConfig
 
 __all__ = ["IGNORED_POOL_PROPERTIES", "NodePools", "NodePoolsArgs", "pool_labels"]
@@ -67,7 +68,7 @@ class NodePools(pulumi.ComponentResource):
     def _pool(self, name: str, key: str, pool: NodePoolConfig, args: NodePoolsArgs) -> gcp.container.NodePool:
         cfg = args.config
         zones = cfg.pool_zones(pool)
-        pool_name = f"{name}-{key.replace('_', '-')}"
+        pool_name = facts.pool_name(name, key)
         labels = pool_labels(cfg, key, pool)
         node_labels = {**pool.labels, "idf-role": pool.role}
         if pool.temporary:

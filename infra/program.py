@@ -4,8 +4,8 @@
 (what `pulumi up -s <stack>` runs) and the offline plan (`idf_ops.plan`) both call it, after
 reading the config through `pulumi.Config` (:func:`infra.config.load_from_pulumi_config`).
 
-The exports are the stack outputs contract (`idf_ops.stack_outputs.StackOutputs`) plus a few
-program-only keys (listed in `idf_ops.stack_outputs.PROGRAM_ONLY_OUTPUTS`, which readers of live
+The exports are the stack outputs contract (`idf_core.contract.StackOutputs`) plus a few
+program-only keys (listed in `idf_core.contract.PROGRAM_ONLY_OUTPUTS`, which readers of live
 outputs drop); runbooks/pulumi.md documents them.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from idf_core.facts import pool_name
 from infra.budget import Budget, BudgetArgs
 from infra.cloudsql import REGISTRY_EXTENSIONS, RegistryDatabase, RegistryDatabaseArgs
 from infra.config import StackConfig
@@ -54,7 +55,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             node_service_account_email=iam.node_service_account.email,
         ),
     )
-    pool_names = {key: f"{prefix}-{key.replace('_', '-')}" for key in cfg.node_pools}
+    pool_names = {key: pool_name(prefix, key) for key in cfg.node_pools}
     registry = None
     if cfg.cloudsql is not None and network.private_services is not None:
         registry = RegistryDatabase(

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
+from idf_core.paths import REPO_ROOT
 from idf_ops.cli.main import _fill_optional_values, main
-from idf_ops.paths import REPO_ROOT
 
 IDF = str(REPO_ROOT / ".venv" / "bin" / "idf")
 

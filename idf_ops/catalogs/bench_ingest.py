@@ -28,11 +28,11 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from idf_core.errors import IdfError, OperationFailed
 from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.load import copy_parquet
 from idf_ops.catalogs.pg import PgConnection
 from idf_ops.catalogs.schema import SCHEMA_NAME, TABLE_NAMES
-from idf_ops.errors import IdfError, OperationFailed
 
 __all__ = ["main"]
 

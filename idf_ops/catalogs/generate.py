@@ -28,9 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from idf_core.errors import BadInput
 from idf_ops.catalogs import footprint
 from idf_ops.catalogs.schema import TABLE_NAMES, felis_schema, felis_yaml_path
-from idf_ops.errors import BadInput
 
 __all__ = [
     "GENERATOR_VERSION",

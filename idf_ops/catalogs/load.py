@@ -31,12 +31,12 @@ from typing import Any
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from idf_core.errors import BadInput, OperationFailed
 from idf_ops.catalogs import pgbinary
 from idf_ops.catalogs.checksum import arrow_checksum, checksum_sql
 from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.pg import PgConnection
 from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, SCHEMA_NAME, TABLE_NAMES
-from idf_ops.errors import BadInput, OperationFailed
 
 __all__ = [
     "LoadManifest",

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 __all__ = ["PgConnection"]
 

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 
 __all__ = ["HEADER", "TRAILER", "arrow_type_for", "encode_batch"]
 

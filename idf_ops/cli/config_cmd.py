@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         """Regenerate stacks/stack.schema.json from the model (or check it is current)."""
         import json
 
-        from idf_ops.errors import OperationFailed
+        from idf_core.errors import OperationFailed
         from infra.config import SCHEMA_PATH, stack_file_schema, write_schema
 
         if check:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 
 __all__ = ["register"]
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 __all__ = ["register"]
 
@@ -62,10 +62,10 @@ def register(app: typer.Typer) -> None:
         """Run the gates concurrently, print the table, write the board; exit 1 if a required gate fails."""
         from rich.console import Console
 
+        from idf_core.paths import state_dir
         from idf_ops.gates import registry as registry_mod
         from idf_ops.gates.render import print_table, write_all
         from idf_ops.gates.service import check_gates
-        from idf_ops.paths import state_dir
 
         when = _parse_today(today)
         # Library errors are the gates' evidence (reported per gate); the Butler would also log the

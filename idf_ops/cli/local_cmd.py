@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 
 __all__ = ["register"]
 
@@ -79,8 +79,8 @@ def _register_lifecycle(local_app: typer.Typer) -> None:
         """Configure and start every service (ansible/playbooks/site.yml), then print the endpoints."""
         from rich.table import Table
 
+        from idf_core.contract import outputs_path
         from idf_ops.local.stack import ENDPOINTS, run_up
-        from idf_ops.stack_outputs import outputs_path
 
         if objects is not None and objects < 1:
             raise BadInput(f"--objects {objects}: the number of objects must be at least 1.")
@@ -148,8 +148,8 @@ def _register_lifecycle(local_app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(help="Default var/stacks/<stack>/inventory.yml.")] = None,
     ) -> None:
         """Render an Ansible inventory from a stack's outputs."""
+        from idf_core.contract import load_outputs
         from idf_ops.local.inventory import write_inventory
-        from idf_ops.stack_outputs import load_outputs
 
         typer.echo(str(write_inventory(load_outputs(stack), output)))
 

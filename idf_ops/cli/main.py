@@ -12,7 +12,7 @@ import sys
 import click
 import typer
 
-from idf_ops.errors import IdfError
+from idf_core.errors import IdfError
 
 __all__ = ["app", "main"]
 

@@ -37,8 +37,8 @@ def register(app: typer.Typer) -> None:
         stack outputs (offline_plan: true) under var/stacks/<stack>/, validate Kubernetes manifests."""
         from rich.console import Console
 
-        from idf_ops.errors import BadInput, OperationFailed
-        from idf_ops.paths import STACKS_DIR, state_dir
+        from idf_core.errors import BadInput, OperationFailed
+        from idf_core.paths import STACKS_DIR, state_dir
         from idf_ops.plan import run_offline
         from idf_ops.plan.manifests import BackgroundValidator, manifests_of, write_manifests
         from idf_ops.plan.outputs import write_plan_outputs

@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
         all_stacks: bool = typer.Option(False, "--all", help="Check every stacks/Pulumi.<stack>.yaml."),
     ) -> int:
         """Plan each stack under the mock engine and evaluate every policy; exit 1 on a violation."""
-        from idf_ops.errors import BadInput
-        from idf_ops.paths import STACKS_DIR
+        from idf_core.errors import BadInput
+        from idf_core.paths import STACKS_DIR
         from idf_ops.plan import run_offline
         from infra.policy.rules import POLICIES, evaluate_inventory
 

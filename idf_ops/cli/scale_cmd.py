@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 if TYPE_CHECKING:
     from idf_ops.scale.plan import ScalePlan
@@ -127,7 +127,7 @@ def _print_plan(plan: ScalePlan) -> None:
 
 
 def _write_stack(plan: ScalePlan, doc: dict[str, Any], command: str) -> Path:
-    from idf_ops.paths import STACKS_DIR
+    from idf_core.paths import STACKS_DIR
     from idf_ops.scale.plan import write_stack_file
 
     return write_stack_file(plan, doc, command, STACKS_DIR / f"Pulumi.{plan.stack}.yaml")
@@ -137,7 +137,7 @@ def _publish_outputs(stack: str, outputs: dict[str, Any]) -> None:
     """Write the live stack's outputs to the contract file (`var/stacks/<stack>/outputs.json`)."""
     from pydantic import ValidationError
 
-    from idf_ops.stack_outputs import contract_of, write_outputs
+    from idf_core.contract import contract_of, write_outputs
 
     try:
         path = write_outputs(contract_of(outputs))
@@ -395,8 +395,7 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 -- one nested function 
 
 def _dry_run_up(plan: ScalePlan, doc: dict[str, Any]) -> None:
     from idf_ops.scale.offline import offline_plan
-    from idf_ops.scale.policy import SCALE_STACK_POLICIES
-    from infra.policy.rules import evaluate_inventory
+    from infra.policy.rules import SCALE_STACK_POLICIES, evaluate_inventory
 
     result = offline_plan(plan.stack, doc)
     violations = evaluate_inventory(result.resources, policies=SCALE_STACK_POLICIES)

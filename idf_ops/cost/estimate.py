@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_core.errors import BadInput
 from idf_ops.cost.prices import GcsClass, PriceTable
-from idf_ops.errors import BadInput
 
 __all__ = [
     "BucketUsage",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from idf_core.errors import BadInput
 from idf_ops.cost.estimate import (
     BucketUsage,
     CloudSqlUsage,
@@ -26,7 +27,6 @@ from idf_ops.cost.estimate import (
     NodePoolUsage,
     cloud_sql_tier_shape,
 )
-from idf_ops.errors import BadInput
 
 if TYPE_CHECKING:
     from infra.config import StackConfig

@@ -15,8 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from idf_ops.errors import BadInput
-from idf_ops.paths import REPO_ROOT
+from idf_core.errors import BadInput
+from idf_core.paths import REPO_ROOT
 
 __all__ = [
     "DEFAULT_PRICE_FILE",

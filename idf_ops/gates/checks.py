@@ -32,9 +32,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from idf_core.contract import StackOutputs
 from idf_ops.gates.registry import Gate, LoadtestGate, TableGate
 from idf_ops.gates.runner import Budget, CheckContext, CheckFailedError, CheckFunction, Outcome
-from idf_ops.stack_outputs import StackOutputs
 
 __all__ = ["CHECKS", "LIVE_CHECKS", "resolve_check"]
 
@@ -541,8 +541,8 @@ def check_qserv_workers(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcom
 
 def _manifest_entry(out: StackOutputs, table: str) -> Any:
     """The load manifest's record (rows, key column, checksum) of one table."""
+    from idf_core.errors import BadInput
     from idf_ops.catalogs.load import read_manifest
-    from idf_ops.errors import BadInput
 
     if not out.catalog_load_manifest:
         raise CheckFailedError("the stack outputs name no catalog_load_manifest")

@@ -3,7 +3,7 @@
 Owns the shape of a milestone (seed Table 1), of an internal-timeline entry (seed Table 2), of
 the gates (automated checks, each with its own timeout) a checkpoint lists, and of the manual
 attestations people sign for checkpoints without machine checks. Loading parses YAML at the edge
-and turns every problem into a :class:`~idf_ops.errors.BadInput` naming file, key and fix.
+and turns every problem into a :class:`~idf_core.errors.BadInput` naming file, key and fix.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
-from idf_ops.errors import BadInput
-from idf_ops.paths import REPO_ROOT
+from idf_core.errors import BadInput
+from idf_core.paths import REPO_ROOT
 
 __all__ = [
     "ATTESTATIONS_PATH",

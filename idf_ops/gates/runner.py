@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from idf_core.contract import StackOutputs
 from idf_ops.gates.registry import Gate
 from idf_ops.gates.report import GateResult
-from idf_ops.stack_outputs import StackOutputs
 
 __all__ = ["Budget", "CheckContext", "CheckFailedError", "Outcome", "run_gates"]
 

@@ -2,7 +2,7 @@
 
 The CLI parses arguments and prints; this module decides (which checkpoints, which gates, which
 status) and returns a :class:`~idf_ops.gates.report.Report`. Storage lives elsewhere: the stack
-outputs contract (:func:`idf_ops.stack_outputs.load_outputs`), the registry loaders and the
+outputs contract (:func:`idf_core.contract.load_outputs`), the registry loaders and the
 renderers.
 """
 
@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from idf_ops.errors import BadInput
+from idf_core.contract import load_outputs
+from idf_core.errors import BadInput
+from idf_core.paths import state_dir
 from idf_ops.gates.checks import resolve_check
 from idf_ops.gates.registry import (
     ATTESTATIONS_PATH,
@@ -26,8 +28,6 @@ from idf_ops.gates.registry import (
 )
 from idf_ops.gates.report import GateResult, Report, checkpoint_result, summarize
 from idf_ops.gates.runner import CheckContext, run_gates
-from idf_ops.paths import state_dir
-from idf_ops.stack_outputs import load_outputs
 
 __all__ = ["check_gates", "select_checkpoints"]
 

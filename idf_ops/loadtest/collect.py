@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 from idf_ops.loadtest.manifests import EXIT_CODE_FILE, REPORTS_DIR
 from idf_ops.loadtest.report import (
     LocustProcessInfo,

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 # ruff: noqa: PLC0415 - kubernetes-validate (~110 MB of schemas) is imported only to validate
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
 from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
 
 __all__ = [

@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from idf_ops.errors import BadInput
-from idf_ops.paths import REPO_ROOT
+from idf_core.errors import BadInput
+from idf_core.paths import REPO_ROOT
 from loadtests.profile import Profile
 
 __all__ = ["PROFILES_DIR", "list_profiles", "load_profile", "resolve_profile"]

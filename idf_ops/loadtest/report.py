@@ -15,7 +15,7 @@ from typing import Literal
 # ruff: noqa: PLC0415 - matplotlib is imported only when a plot is drawn
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
 from loadtests.profile import Profile
 from loadtests.slo import KindStats, SloVerdict, evaluate, overall_verdict
 

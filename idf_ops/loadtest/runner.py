@@ -21,10 +21,10 @@ from typing import IO
 
 import psutil
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
+from idf_core.paths import REPO_ROOT, state_dir
 from idf_ops.loadtest.report import LocustProcessInfo, RunSummary, build_summary, write_report
 from idf_ops.loadtest.targets import service_endpoints
-from idf_ops.paths import REPO_ROOT, state_dir
 from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
 
 Popen = subprocess.Popen[bytes]

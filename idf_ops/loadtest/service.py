@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_core.contract import load_outputs
 from idf_ops.loadtest.collect import check_reports, collect_reports
 from idf_ops.loadtest.manifests import (
     EXIT_CODE_FILE,
@@ -28,7 +29,6 @@ from idf_ops.loadtest.profiles import load_profile
 from idf_ops.loadtest.report import RunSummary
 from idf_ops.loadtest.runner import default_out_dir, run_locally
 from idf_ops.loadtest.targets import build_run_config, check_reachable
-from idf_ops.stack_outputs import load_outputs
 
 __all__ = ["CollectRequest", "ManifestPlan", "RunRequest", "collect_run", "run_profile"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idf_ops.errors import BadInput
-from idf_ops.stack_outputs import StackOutputs
+from idf_core.contract import StackOutputs
+from idf_core.errors import BadInput
 from loadtests.profile import Profile
 from loadtests.runconfig import QservTarget, RunConfig
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
+from idf_core.paths import state_dir
 from idf_ops.local.settings import ANSIBLE_DIR, VENV_BIN
-from idf_ops.paths import state_dir
 
 __all__ = ["PlaybookRun", "RoleStats", "TaskFailure", "run_playbook"]
 

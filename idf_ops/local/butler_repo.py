@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from idf_core.errors import BadInput, OperationFailed
 from idf_ops.catalogs import footprint
-from idf_ops.errors import BadInput, OperationFailed
 
 __all__ = [
     "CHAIN",

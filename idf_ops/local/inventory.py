@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from idf_ops.paths import state_dir
-from idf_ops.stack_outputs import StackOutputs
+from idf_core.contract import StackOutputs
+from idf_core.paths import state_dir
 
 __all__ = ["render_inventory", "write_inventory"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idf_ops.paths import REPO_ROOT
+from idf_core.paths import REPO_ROOT
 
 __all__ = [
     "ANSIBLE_DIR",

@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.contract import ButlerEndpoint, QservEndpoint, StackOutputs, outputs_path, write_outputs
+from idf_core.errors import BadInput, OperationFailed
 from idf_ops.local.ansible import PlaybookRun, RoleStats, run_playbook
 from idf_ops.local.settings import (
     BUTLER_DATABASE,
@@ -27,7 +28,6 @@ from idf_ops.local.settings import (
     SERVICE_ORDER,
     TAP_URL,
 )
-from idf_ops.stack_outputs import ButlerEndpoint, QservEndpoint, StackOutputs, outputs_path, write_outputs
 
 __all__ = ["ENDPOINTS", "local_outputs", "require_root", "run_down", "run_reset", "run_up"]
 

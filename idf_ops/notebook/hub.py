@@ -17,7 +17,7 @@ from typing import Any
 import requests
 import websocket
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 __all__ = ["ADMIN_TOKEN_FILE", "HubClient", "read_admin_token"]
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 
 __all__ = ["SECRET_PLACEHOLDER", "OfflinePlan", "PlannedResource", "run_offline"]
 

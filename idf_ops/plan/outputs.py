@@ -1,13 +1,13 @@
-"""Offline plan exports -> the stack outputs contract (`idf_ops.stack_outputs.StackOutputs`)."""
+"""Offline plan exports -> the stack outputs contract (`idf_core.contract.StackOutputs`)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from idf_ops.errors import OperationFailed
+from idf_core.contract import StackOutputs, outputs_path, write_outputs
+from idf_core.errors import OperationFailed
 from idf_ops.plan.engine import OfflinePlan
-from idf_ops.stack_outputs import StackOutputs, outputs_path, write_outputs
 
 __all__ = ["stack_outputs_of", "write_plan_outputs"]
 

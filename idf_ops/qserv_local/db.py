@@ -6,7 +6,7 @@ from typing import Any
 
 import pymysql
 
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
 
 __all__ = ["connect", "connect_tcp"]
 

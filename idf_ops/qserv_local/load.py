@@ -30,10 +30,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_core.errors import BadInput, IdfError, OperationFailed
 from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import LoadManifest, read_manifest
 from idf_ops.catalogs.schema import POSITION_COLUMNS
-from idf_ops.errors import BadInput, IdfError, OperationFailed
 from idf_ops.qserv_local.chunking import chunk_ids
 from idf_ops.qserv_local.db import connect
 from idf_ops.qserv_local.schema import CHUNK_COLUMNS

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
+from idf_core.errors import IdfError, OperationFailed
 from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, felis_yaml_path
-from idf_ops.errors import IdfError, OperationFailed
 from idf_ops.qserv_local.db import connect
 
 __all__ = [

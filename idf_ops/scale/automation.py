@@ -3,7 +3,7 @@
 This module owns every call into `pulumi.automation` (a `LocalWorkspace` over the repository's
 `Pulumi.yaml`, whose `stackConfigDir: stacks` makes `stacks/Pulumi.<stack>.yaml` the stack's
 config). It needs the Pulumi CLI on PATH; without it, constructing the workspace raises one
-:class:`~idf_ops.errors.OperationFailed` that says so and points at `--dry-run` (FIELD-NOTES:
+:class:`~idf_core.errors.OperationFailed` that says so and points at `--dry-run` (FIELD-NOTES:
 the Automation API otherwise dies with `FileNotFoundError: 'pulumi'`).
 
 Interrupts: the Automation API runs the CLI as a child process and waits for it; a SIGINT from
@@ -21,8 +21,8 @@ import shutil
 from datetime import datetime
 from typing import Any
 
-from idf_ops.errors import OperationFailed
-from idf_ops.paths import REPO_ROOT
+from idf_core.errors import OperationFailed
+from idf_core.paths import REPO_ROOT
 from idf_ops.scale.lifecycle import Event, StackInfo, StockoutError
 
 __all__ = ["STOCKOUT_MARKERS", "AutomationWorkspace", "pulumi_cli_path"]

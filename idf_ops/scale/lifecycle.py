@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 __all__ = [
     "MAX_EXPIRES_IN",

@@ -19,10 +19,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_ops.errors import OperationFailed
-from idf_ops.paths import STACKS_DIR
+from idf_core.errors import OperationFailed
+from idf_core.facts import STATEFUL_TYPES
+from idf_core.paths import STACKS_DIR
 from idf_ops.scale.lifecycle import Event, StackInfo
-from idf_ops.scale.policy import STATEFUL_TYPES
 
 __all__ = ["OfflinePlan", "StackFilesWorkspace", "offline_plan"]
 

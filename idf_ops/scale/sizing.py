@@ -27,8 +27,8 @@ from typing import Literal
 from lsst import sphgeom
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_core.errors import BadInput
 from idf_ops.cost.prices import PriceTable
-from idf_ops.errors import BadInput
 
 __all__ = [
     "CHUNKER_NUM_STRIPES",

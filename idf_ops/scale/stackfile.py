@@ -19,8 +19,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from idf_core.errors import BadInput
 from idf_ops.cost.prices import PriceTable
-from idf_ops.errors import BadInput
 from idf_ops.scale.sizing import SizingResult
 from infra.config import validate_config_mapping
 

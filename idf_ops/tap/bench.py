@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_ops.errors import BadInput, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 __all__ = ["BenchResult", "BenchSettings", "cone_query", "run_benchmark"]
 

@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
 from idf_ops.tap.health import INSTANCE_CONFIG_DIR, adql_ok
 
 __all__ = ["abort_orphaned_jobs", "main", "restart_unhealthy"]

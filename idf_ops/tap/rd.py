@@ -31,7 +31,7 @@ import yaml
 from felis.datamodel import Column, Schema, Table
 from pydantic import ValidationError
 
-from idf_ops.errors import BadInput, IdfError
+from idf_core.errors import BadInput, IdfError
 
 __all__ = [
     "DACHS_TYPES",

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
 from idf_ops.tap.instances import abort_orphaned_jobs, restart_unhealthy
 
 __all__ = ["heal_once", "main"]

@@ -51,7 +51,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from idf_ops.scale.policy import SCALE_STACK_POLICIES
+from idf_core.facts import SCALE_STACK_PREFIX, STATEFUL_TYPES, is_scale_stack
 
 __all__ = [
     "DEV_STACKS",
@@ -60,6 +60,7 @@ __all__ = [
     "POD_HOST_ACCESS_ALLOWANCES",
     "POLICIES",
     "PUBLIC_PRINCIPALS",
+    "SCALE_STACK_POLICIES",
     "Violation",
     "evaluate_inventory",
     "labels_of",
@@ -86,8 +87,6 @@ SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 FIREWALL = "gcp:compute/firewall:Firewall"
-# What holds data that cannot be regenerated: the registry and the datastore/ingest/backup buckets.
-STATEFUL_TYPES = frozenset({BUCKET, SQL_INSTANCE, "gcp:sql/database:Database"})
 
 PUBLIC_PRINCIPALS = frozenset({"allUsers", "allAuthenticatedUsers"})
 PUBLIC_PREDEFINED_ACLS = frozenset({"publicRead", "publicReadWrite"})
@@ -102,7 +101,6 @@ OWNERSHIP_LABELS = ("stack", "owner")
 EXPIRES_AT_LABEL = "expires-at"
 _EXPIRES_AT = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})(t(?P<hour>\d{2})-(?P<minute>\d{2})z)?")
 # A node pool is temporary scale-test capacity when its stack is a scale-test stack or a label says so.
-SCALE_TEST_STACK_PREFIX = "qserv-scale"
 TEMPORARY_MARKERS = {"temporary": "true", "purpose": "scale-test"}
 
 # --- Kubernetes (pulumi-kubernetes type tokens; inputs are Kubernetes wire format) -----------
@@ -227,6 +225,11 @@ def labels_of(
     if isinstance(own, Mapping):
         labels.update({str(k): str(v) for k, v in own.items()})
     return labels
+
+
+def _labels_of_args(args: ResourceValidationArgs) -> dict[str, str] | None:
+    """:func:`labels_of` of the resource under validation, with its provider's default labels."""
+    return labels_of(args.resource_type, args.props, args.provider.props if args.provider else None)
 
 
 def _iam_members(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -450,9 +453,9 @@ def _node_pool_auto_repair_upgrade(args: ResourceValidationArgs, report: ReportV
 
 @_only(GKE_NODE_POOL)
 def _scale_pool_expires_at(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    labels = labels_of(args.resource_type, args.props, args.provider.props if args.provider else None) or {}
+    labels = _labels_of_args(args) or {}
     k8s_labels = _get(args.props, "nodeConfig", "labels") or {}
-    temporary = stack_of_urn(args.urn).startswith(SCALE_TEST_STACK_PREFIX) or any(
+    temporary = is_scale_stack(stack_of_urn(args.urn)) or any(
         labels.get(k) == v or k8s_labels.get(k) == v for k, v in TEMPORARY_MARKERS.items()
     )
     if not temporary:
@@ -519,7 +522,7 @@ def _firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportViolat
 
 
 def _labels_stack_owner(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    labels = labels_of(args.resource_type, args.props, args.provider.props if args.provider else None)
+    labels = _labels_of_args(args)
     if labels is None:
         return
     missing = [key for key in OWNERSHIP_LABELS if not labels.get(key)]
@@ -682,6 +685,35 @@ def _policy(name: str, description: str, validate: Validation) -> ResourceValida
     )
 
 
+# --- scale-test stacks ----------------------------------------------------------------------
+def _scale_stack_no_stateful(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A temporary stack that is destroyed (or reaped) with data would destroy it, and a scale stack
+    must never declare or touch another stack's stateful resources (it references dp01's Butler
+    read-only): on a scale stack, or on a resource labelled ``purpose=scale-test``, refuse them."""
+    if args.resource_type not in STATEFUL_TYPES:
+        return
+    stack = stack_of_urn(args.urn)
+    marked = (_labels_of_args(args) or {}).get("purpose") == "scale-test"
+    if is_scale_stack(stack) or marked:
+        report(
+            f"{args.resource_type} on scale-test stack {stack!r}: a temporary stack must not declare "
+            "stateful resources (they would be destroyed with it); reference the serving stack's "
+            "(idf:butler_reference) instead.",
+            args.urn,
+        )
+
+
+SCALE_STACK_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    ResourceValidationPolicy(
+        name="scale-stack-no-stateful-resources",
+        description=f"Scale-test stacks ({SCALE_STACK_PREFIX}*) declare no Cloud SQL, bucket or "
+        "persistent disk.",
+        validate=_scale_stack_no_stateful,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+]
+
+
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _policy(
         "bucket-no-public-members",
@@ -763,8 +795,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         validate=_qserv_workers_on_local_ssd,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    # The scale-test lifecycle's own guardrail (idf_ops/scale/policy.py): part of the pack, so
-    # `pulumi up --policy-pack infra/policy` and `idf scale up` enforce it too.
+    # The scale-test lifecycle's guardrail: part of the pack, so `pulumi up --policy-pack
+    # infra/policy` and `idf scale up` enforce it too.
     *SCALE_STACK_POLICIES,
 ]
 

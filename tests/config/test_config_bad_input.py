@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from idf_core.paths import STACKS_DIR
 from idf_ops.cli.main import main
-from idf_ops.paths import STACKS_DIR
 
 Doc = dict[str, Any]
 

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from idf_ops.errors import BadInput
-from idf_ops.paths import STACKS_DIR
+from idf_core.errors import BadInput
+from idf_core.paths import STACKS_DIR
 from infra.config import (
     SCHEMA_PATH,
     dump_stack_file,

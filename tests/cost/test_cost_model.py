@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from idf_core.errors import BadInput
 from idf_ops.cost.dmtn125 import DMTN125_MEASURED_USD, compare_dmtn125
 from idf_ops.cost.estimate import (
     BucketUsage,
@@ -20,7 +21,6 @@ from idf_ops.cost.estimate import (
 )
 from idf_ops.cost.inventory import inventory_from_stack
 from idf_ops.cost.prices import DEFAULT_PRICE_FILE, load_price_table
-from idf_ops.errors import BadInput
 from infra.config import load_stack_file, resolve_stack_file, validate_config_mapping
 
 PRICES = load_price_table()

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from idf_ops.stack_outputs import StackOutputs, load_outputs
+from idf_core.contract import StackOutputs, load_outputs
 
 
 @pytest.fixture(scope="session")

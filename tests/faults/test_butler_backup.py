@@ -22,8 +22,8 @@ from lsst.daf.butler import Butler
 from lsst.utils.db_auth import DbAuth
 
 from faults import pg_admin
-from idf_ops.paths import state_dir
-from idf_ops.stack_outputs import StackOutputs
+from idf_core.contract import StackOutputs
+from idf_core.paths import state_dir
 
 pytestmark = pytest.mark.local_stack
 

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from idf_ops.paths import REPO_ROOT, state_dir
+from idf_core.paths import REPO_ROOT, state_dir
 
 pytestmark = [pytest.mark.local_stack]
 

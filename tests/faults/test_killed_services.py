@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from idf_ops.paths import REPO_ROOT, state_dir
+from idf_core.paths import REPO_ROOT, state_dir
 
 pytestmark = [pytest.mark.local_stack]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from faults.tap_probe import GOOD_QUERY, tap_sync, wait_until_good
-from idf_ops.paths import REPO_ROOT, state_dir
+from idf_core.paths import REPO_ROOT, state_dir
 
 pytestmark = pytest.mark.local_stack
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from faults import pg_admin
-from idf_ops.paths import REPO_ROOT, state_dir
+from idf_core.paths import REPO_ROOT, state_dir
 
 pytestmark = [pytest.mark.local_stack, pytest.mark.slow]
 

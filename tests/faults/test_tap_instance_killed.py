@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from idf_ops.paths import state_dir
+from idf_core.paths import state_dir
 from idf_ops.tap.health import adql_ok, instance_urls
 
 pytestmark = pytest.mark.local_stack

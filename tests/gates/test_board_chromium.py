@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from idf_core.paths import REPO_ROOT
 from idf_ops.gates.render import write_all
 from idf_ops.gates.service import check_gates
-from idf_ops.paths import REPO_ROOT
 
 from .conftest import local_outputs, write_outputs
 from .test_golden import NOW, attestations_file

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from idf_core.contract import StackOutputs, load_outputs
+from idf_core.paths import REPO_ROOT, state_dir
 from idf_ops.gates import checks
 from idf_ops.gates.render import write_all
 from idf_ops.gates.report import GateResult, Report
 from idf_ops.gates.service import check_gates
-from idf_ops.paths import REPO_ROOT, state_dir
-from idf_ops.stack_outputs import StackOutputs, load_outputs
 
 from .conftest import LIVE_CHECKPOINTS, write_outputs
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 from idf_ops.gates.registry import (
     ATTESTATIONS_PATH,
     MILESTONES_DIR,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from idf_core.contract import StackOutputs
 from idf_ops.gates.registry import PlainGate
 from idf_ops.gates.report import GateResult
 from idf_ops.gates.runner import CheckContext, Outcome, run_gates
 from idf_ops.gates.service import check_gates
-from idf_ops.stack_outputs import StackOutputs
 
 from .conftest import LIVE_CHECKPOINTS, local_outputs, registry_with_timeouts, write_outputs
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from idf_core.contract import load_outputs
+from idf_core.errors import BadInput
+from idf_core.paths import STACKS_DIR
 from idf_ops.cli.main import main
-from idf_ops.errors import BadInput
-from idf_ops.paths import STACKS_DIR
 from idf_ops.plan.engine import OfflinePlan, run_offline
 from idf_ops.plan.manifests import manifests_of, validate_manifests
-from idf_ops.stack_outputs import load_outputs
 
 
 @pytest.fixture

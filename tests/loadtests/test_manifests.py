@@ -10,7 +10,7 @@ import pytest
 import yaml
 from loadtest_helpers import run_idf, write_fake_stack
 
-from idf_ops.errors import OperationFailed
+from idf_core.errors import OperationFailed
 from idf_ops.loadtest.manifests import (
     EXIT_CODE_FILE,
     REPORTS_DIR,

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from loadtest_helpers import run_idf, write_fake_stack, write_profile
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 from idf_ops.loadtest.profiles import PROFILES_DIR, list_profiles, load_profile
 
 SHIPPED = ["smoke", "dp01-100-users", "qserv-kpm-75pct", "tap-scale", "science-platform-scale"]

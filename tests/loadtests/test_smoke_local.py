@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from loadtest_helpers import run_idf
 
-from idf_ops.paths import state_dir
+from idf_core.paths import state_dir
 
 pytestmark = pytest.mark.local_stack
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from idf_ops.paths import REPO_ROOT
+from idf_core.paths import REPO_ROOT
 
 __all__ = ["IDF", "pg_online", "psql_as_postgres", "run_idf"]
 

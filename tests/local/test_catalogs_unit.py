@@ -11,13 +11,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from idf_core.errors import BadInput
 from idf_ops.catalogs import footprint
 from idf_ops.catalogs.checksum import arrow_checksum, checksum_sql, key_hash
 from idf_ops.catalogs.generate import arrow_type, generate, parquet_path
 from idf_ops.catalogs.load import read_manifest
 from idf_ops.catalogs.pgbinary import encode_batch
 from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, TABLE_NAMES, felis_schema
-from idf_ops.errors import BadInput
 
 EXPECTED_COLUMNS = {
     "position": 29,

@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from idf_core.errors import OperationFailed
 from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import read_manifest
 from idf_ops.catalogs.schema import SCHEMA_NAME
-from idf_ops.errors import OperationFailed
 from idf_ops.local.settings import DATALOAD_DIR, LOAD_MANIFEST
 from local.helpers import psql_as_postgres, run_idf
 

@@ -236,7 +236,7 @@ def test_reader_role_is_refused_sql_writes() -> None:
 def test_butler_cli_queries_with_the_readonly_config() -> None:
     import subprocess
 
-    from idf_ops.paths import REPO_ROOT
+    from idf_core.paths import REPO_ROOT
 
     result = subprocess.run(
         [

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
+from idf_core.contract import ButlerEndpoint, QservEndpoint, StackOutputs
 from idf_ops.local import health
 from idf_ops.local.ansible import PlaybookRun, RoleStats, _EventTally
 from idf_ops.local.inventory import render_inventory
 from idf_ops.local.settings import ANSIBLE_DIR, SERVICE_ORDER
 from idf_ops.local.stack import local_outputs
-from idf_ops.stack_outputs import ButlerEndpoint, QservEndpoint, StackOutputs
 
 CORE_ROLES = ("postgresql", "catalogs", "dataload", "butler")
 

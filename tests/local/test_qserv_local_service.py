@@ -12,10 +12,10 @@ from typing import Any
 import pymysql
 import pytest
 
+from idf_core.errors import OperationFailed
 from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import read_manifest
 from idf_ops.catalogs.schema import POSITION_COLUMNS, TABLE_NAMES
-from idf_ops.errors import OperationFailed
 from idf_ops.local.settings import LOAD_MANIFEST, LOOPBACK, QSERV_PORT
 from idf_ops.qserv_local import chunking
 from idf_ops.qserv_local.db import connect, connect_tcp

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from idf_ops.errors import BadInput
+from idf_core.errors import BadInput
 from idf_ops.tap import rd
 
 FELIS = rd.default_felis_path()

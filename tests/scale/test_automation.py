@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from idf_ops.errors import OperationFailed
-from idf_ops.paths import REPO_ROOT
+from idf_core.errors import OperationFailed
+from idf_core.paths import REPO_ROOT
 from idf_ops.scale import automation
 from idf_ops.scale.automation import AutomationWorkspace
 from idf_ops.scale.lifecycle import StockoutError

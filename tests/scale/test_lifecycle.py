@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from idf_ops.errors import BadInput, OperationFailed
-from idf_ops.paths import REPO_ROOT
+from idf_core.errors import BadInput, OperationFailed
+from idf_core.paths import REPO_ROOT
 from idf_ops.scale.lifecycle import (
     ScaleInterrupted,
     expires_at_from,

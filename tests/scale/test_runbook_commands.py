@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from idf_ops.paths import REPO_ROOT
+from idf_core.paths import REPO_ROOT
 
 RUNBOOK = REPO_ROOT / "runbooks" / "qserv-scale-test.md"
 NO_CLI = "the Pulumi CLI is not installed"

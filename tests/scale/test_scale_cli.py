@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from idf_core.paths import REPO_ROOT
 from idf_ops.cli import scale_cmd
 from idf_ops.cli.main import main
-from idf_ops.paths import REPO_ROOT
 from idf_ops.scale import sizing
 
 

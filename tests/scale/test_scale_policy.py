@@ -7,13 +7,12 @@ from typing import Any
 
 import yaml
 
+from idf_core.paths import STACKS_DIR
 from idf_ops.cost.prices import load_price_table
-from idf_ops.paths import STACKS_DIR
 from idf_ops.scale.offline import offline_plan
 from idf_ops.scale.plan import plan_scale_test
-from idf_ops.scale.policy import SCALE_STACK_POLICIES
 from idf_ops.scale.sizing import SizingInputs
-from infra.policy.rules import evaluate_inventory
+from infra.policy.rules import SCALE_STACK_POLICIES, evaluate_inventory
 
 
 def _resource(typ: str, stack: str, name: str = "r", **inputs: Any) -> dict[str, Any]:

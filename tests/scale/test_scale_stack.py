@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from idf_core.errors import BadInput
+from idf_core.paths import STACKS_DIR
 from idf_ops.cost.prices import load_price_table
-from idf_ops.errors import BadInput
-from idf_ops.paths import STACKS_DIR
 from idf_ops.scale.offline import offline_plan
 from idf_ops.scale.plan import plan_scale_test, write_stack_file
 from idf_ops.scale.sizing import SizingInputs

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from idf_core.errors import BadInput
 from idf_ops.cost.prices import load_price_table
-from idf_ops.errors import BadInput
 from idf_ops.scale.sizing import SizingInputs, footprint_chunk_count, size_qserv
 
 PRICES = load_price_table()

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from idf_ops.errors import BadInput
-from idf_ops.paths import state_dir
+from idf_core.errors import BadInput
+from idf_core.paths import state_dir
 
 __all__ = [
     "PROGRAM_ONLY_OUTPUTS",
