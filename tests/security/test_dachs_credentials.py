@@ -1,0 +1,53 @@
+"""DaCHS' database credential files are not readable by other local users (issue 16, finding 1).
+
+`dachs init` leaves `feed` (the gavoadmin password: DELETE on the catalogs, CREATE ROLE),
+`trustedquery` and `untrustedquery` (the gavo password: a crafted UWS job row is unpickled by the
+server) mode 0664. The `dachs` role keeps them 0640 root:gavo on every run.
+"""
+
+from __future__ import annotations
+
+import grp
+import pwd
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.local_stack
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULTS = yaml.safe_load((REPO / "ansible/roles/dachs/defaults/main.yml").read_text())
+ETC = Path(DEFAULTS["dachs_root_dir"]) / "etc"
+# The files that hold a password must be listed in the role; a missing one is a finding of its own.
+PASSWORD_FILES = ("feed", "trustedquery", "untrustedquery")
+
+
+def test_every_password_file_is_in_the_roles_list() -> None:
+    assert set(PASSWORD_FILES) <= set(DEFAULTS["dachs_credential_files"])
+
+
+@pytest.mark.parametrize("name", DEFAULTS["dachs_credential_files"])
+def test_credential_file_is_root_gavo_0640(name: str) -> None:
+    path = ETC / name
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    assert mode & 0o027 == 0, f"{path} is {mode:04o}: group-writable or world-accessible"
+    assert pwd.getpwuid(info.st_uid).pw_name == "root", f"{path} owner"
+    assert grp.getgrgid(info.st_gid).gr_name == "gavo", f"{path} group"
+
+
+@pytest.mark.parametrize("name", PASSWORD_FILES)
+def test_another_local_user_cannot_read_the_password(name: str) -> None:
+    path = ETC / name
+    assert "password" in path.read_text(), f"{path} no longer holds a password: update PASSWORD_FILES"
+    runuser = shutil.which("runuser")
+    assert runuser is not None
+    result = subprocess.run(
+        [runuser, "-u", "nobody", "--", "cat", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0, f"nobody read {path}"
+    assert "password" not in result.stdout
