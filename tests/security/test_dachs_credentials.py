@@ -51,3 +51,37 @@ def test_another_local_user_cannot_read_the_password(name: str) -> None:
     )
     assert result.returncode != 0, f"nobody read {path}"
     assert "password" not in result.stdout
+
+
+def _secret_values() -> dict[str, str]:
+    """Every generated secret value of the local stack, by where it is kept."""
+    values: dict[str, str] = {}
+    for path in Path("/var/lib/idf/secrets").iterdir():
+        if path.is_file() and path.suffix != ".yaml":
+            values[str(path)] = path.read_text().strip()
+    for name in PASSWORD_FILES:
+        for line in (ETC / name).read_text().splitlines():
+            if line.startswith("password"):
+                values[f"{ETC / name}"] = line.split("=", 1)[1].strip()
+    return {k: v for k, v in values.items() if len(v) >= 8}
+
+
+@pytest.mark.parametrize("root", ["/etc/idf", "/var/gavo/etc", "/var/lib/idf"])
+def test_no_file_another_user_can_read_holds_a_secret(root: str) -> None:
+    # Not only the files we know of: any file under the stack's configuration and state trees that
+    # a user other than root and gavo can read must not contain a generated secret.
+    secrets = _secret_values()
+    assert secrets, "no secrets found: the local stack is not up"
+    leaks: list[str] = []
+    for path in Path(root).rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if not mode & stat.S_IROTH or path.stat().st_size > 1_000_000:
+            continue
+        # The file is world-readable, but is it reachable? Every parent directory needs o+x.
+        if any(not stat.S_IMODE(p.stat().st_mode) & stat.S_IXOTH for p in path.parents if p != Path("/")):
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        leaks += [f"{path} holds the secret of {where}" for where, value in secrets.items() if value in text]
+    assert not leaks, "\n".join(leaks)
