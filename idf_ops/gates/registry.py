@@ -4,6 +4,10 @@ Owns the shape of a milestone (seed Table 1), of an internal-timeline entry (see
 the gates (automated checks, each with its own timeout) a checkpoint lists, and of the manual
 attestations people sign for checkpoints without machine checks. Loading parses YAML at the edge
 and turns every problem into a :class:`~idf_core.errors.BadInput` naming file, key and fix.
+
+The check ids a gate may name are not listed here: they are the ids of the checks declared in
+:mod:`idf_ops.gates.checks` (each with its record), split by the gate model that carries their
+parameters; a gate's `timeout_s` may not exceed its check's declared `timeout_s`.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import calendar
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from idf_core.errors import BadInput
 from idf_core.paths import REPO_ROOT
+from idf_ops.gates.checks import CHECKS
+from idf_ops.gates.checks.base import MAX_TIMEOUT_S, GateShape
 
 __all__ = [
     "ATTESTATIONS_PATH",
@@ -45,6 +52,24 @@ ATTESTATIONS_PATH = MILESTONES_DIR / "attestations.yaml"
 DP01_TABLES = ("position", "reference", "forced_photometry", "object", "truth_match")
 
 
+def _check_ids(shape: GateShape) -> tuple[str, ...]:
+    """Ids of the declared checks whose gates have this shape, in declaration order."""
+    ids = tuple(spec.id for spec in CHECKS.values() if spec.gate == shape)
+    if not ids:
+        raise RuntimeError(f"no check declares gate={shape!r}: remove its gate model or declare one")
+    return ids
+
+
+if TYPE_CHECKING:  # the type checker sees plain strings; pydantic sees the declared ids
+    PlainCheckId = str
+    TableCheckId = str
+    LoadtestCheckId = str
+else:
+    PlainCheckId = Literal[_check_ids("plain")]
+    TableCheckId = Literal[_check_ids("table")]
+    LoadtestCheckId = Literal[_check_ids("loadtest")]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,39 +82,38 @@ class _GateBase(_Model):
     )
     title: str = Field(min_length=5, title="Title", description="What the gate proves, in one line.")
     timeout_s: float = Field(
-        gt=0, le=300, title="Timeout (seconds)", description="Wall-clock budget of this check."
+        gt=0, le=MAX_TIMEOUT_S, title="Timeout (seconds)", description="Wall-clock budget of this check."
     )
     required: bool = Field(
         default=True,
         title="Required",
         description="Whether the checkpoint (and the exit code) needs this gate to pass.",
     )
+    check: str
+
+    @model_validator(mode="after")
+    def _within_the_check_timeout(self) -> _GateBase:
+        ceiling = CHECKS[self.check].timeout_s
+        if self.timeout_s > ceiling:
+            raise ValueError(
+                f"timeout_s {self.timeout_s:g} exceeds the {ceiling:g} s that check {self.check} allows "
+                f"(its record in {CHECKS[self.check].function.__module__}): lower the gate's timeout_s"
+            )
+        return self
 
 
 class PlainGate(_GateBase):
     """A check that needs nothing but the stack outputs."""
 
-    check: Literal[
-        "outputs-present",
-        "compute-ready",
-        "database-reachable",
-        "storage-present",
-        "butler-read",
-        "butler-write-refused",
-        "qserv-frontend",
-        "qserv-workers",
-        "hub-api",
-        "lab-spawn",
-        "tap-availability",
-        "tap-capabilities",
-        "tap-schema-complete",
-    ] = Field(title="Check", description="Name of the check function (idf_ops.gates.checks).")
+    check: PlainCheckId = Field(
+        title="Check", description="Name of the check function (idf_ops.gates.checks)."
+    )
 
 
 class TableGate(_GateBase):
     """A check about one DP0.1 catalog table."""
 
-    check: Literal["table-loaded", "tap-query"] = Field(
+    check: TableCheckId = Field(
         title="Check", description="Name of the check function (idf_ops.gates.checks)."
     )
     table: Literal["position", "reference", "forced_photometry", "object", "truth_match"] = Field(
@@ -100,7 +124,7 @@ class TableGate(_GateBase):
 class LoadtestGate(_GateBase):
     """A check that the latest load-test summary of a profile passed and is recent."""
 
-    check: Literal["loadtest-summary"] = Field(title="Check", description="Load-test summary check.")
+    check: LoadtestCheckId = Field(title="Check", description="Load-test summary check.")
     profile: str = Field(
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
         title="Load-test profile",
@@ -281,11 +305,18 @@ def _read_yaml(path: Path) -> object:
         raise BadInput(f"{path}: not valid YAML ({exc}); fix the syntax.") from exc
 
 
+def _problem(err: ErrorDetails) -> str:
+    key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # A gate naming no check or one that is not declared: say which ids exist, and where.
+        given = err.get("ctx", {}).get("tag")
+        what = f"unknown check {given!r}" if given is not None else "no check"
+        return f"{key}.check: {what}; known checks (idf_ops/gates/checks/): {', '.join(CHECKS)}"
+    return f"{key}: {err['msg']}"
+
+
 def _explain(path: Path, exc: ValidationError) -> BadInput:
-    problems = []
-    for err in exc.errors():
-        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        problems.append(f"{key}: {err['msg']}")
+    problems = [_problem(err) for err in exc.errors()]
     listed = "; ".join(problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
     return BadInput(
         f"{path}: invalid ({listed}); fix these keys (schema: {path.with_suffix('.schema.json').name})."

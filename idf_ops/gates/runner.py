@@ -1,5 +1,10 @@
 """Run gates concurrently, each within its own timeout, and never let one hang the run.
 
+:func:`resolve_check` decides from a check's record (:class:`~idf_ops.gates.checks.CheckSpec`)
+what runs for a gate on this stack: nothing live on an offline plan (status offline), a refusal on
+a stack kind the check cannot run on from here (status fail, the reason says why), otherwise the
+check itself once its client libraries are loaded.
+
 Every gate runs in its own daemon thread. Checks pass their remaining budget to the client
 libraries (connect and read timeouts), and the runner also stops waiting at the gate's deadline:
 a check that has not answered by then is reported FAIL "timed out" and its thread is abandoned
@@ -8,68 +13,93 @@ a check that has not answered by then is reported FAIL "timed out" and its threa
 
 from __future__ import annotations
 
-import datetime as dt
+import importlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from idf_core.contract import StackOutputs
-from idf_ops.gates.registry import Gate
+from idf_ops.gates.checks.base import (
+    Budget,
+    CheckContext,
+    CheckFailedError,
+    CheckFunction,
+    CheckSpec,
+    Outcome,
+)
 from idf_ops.gates.report import GateResult
 
-__all__ = ["Budget", "CheckContext", "CheckFailedError", "Outcome", "run_gates"]
+if TYPE_CHECKING:
+    from idf_ops.gates.registry import Gate
+
+__all__ = [
+    "GCP_UNREACHABLE",
+    "Budget",
+    "CheckContext",
+    "CheckFailedError",
+    "Outcome",
+    "resolve_check",
+    "run_gates",
+]
 
 # Extra time the runner waits past a gate's budget before declaring it hung: checks enforce
 # their own budget through client timeouts, this margin only absorbs thread scheduling.
 _GRACE_S = 0.5
+GCP_UNREACHABLE = (
+    "not reachable: live GCP APIs ({api}) are not reachable from this machine and the stack outputs "
+    "carry no credentials; check from a host with gcloud access"
+)
 
 
-class CheckFailedError(Exception):
-    """Raised by a check: the gate fails with this reason (and the evidence gathered so far)."""
-
-    def __init__(self, reason: str, evidence: list[str] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.evidence = evidence or []
-
-
-@dataclass
-class Outcome:
-    """What a check returns when it passes (or, with status offline, when it could not run)."""
-
-    reason: str
-    evidence: list[str] = field(default_factory=list)
-    status: str = "pass"
+def _offline(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
+    return Outcome(
+        "offline plan only: the outputs are mock values, nothing live was checked",
+        [f"stack {ctx.outputs.stack} outputs have offline_plan: true (from `idf plan`)"],
+        status="offline",
+    )
 
 
-@dataclass(frozen=True)
-class Budget:
-    """A gate's deadline: checks ask how many seconds are left for their next client call."""
+def _refused(reason: str) -> CheckFunction:
+    def refuse(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
+        raise CheckFailedError(reason)
 
-    deadline: float
-
-    def remaining(self, floor_s: float = 0.1) -> float:
-        """Seconds left (at least `floor_s`, so a client timeout is never zero)."""
-        return max(floor_s, self.deadline - time.monotonic())
-
-    def expired(self) -> bool:
-        """True once the deadline has passed."""
-        return time.monotonic() >= self.deadline
+    return refuse
 
 
-@dataclass(frozen=True)
-class CheckContext:
-    """What a check may know: the stack outputs and the run's settings (nothing global)."""
-
-    outputs: StackOutputs
-    now: dt.datetime
-    loadtests_dir: Path
-    max_loadtest_age_hours: float | None = None
+# Gates run in threads, and two threads importing the same package tree at once can deadlock on
+# Python's module locks (seen: `_DeadlockError ... _ModuleLock('pyvo.io.vosi')`), so the client
+# libraries a check `requires` are imported one at a time, under one lock, inside the gate's own
+# budget; the check's later `import` statements then find them loaded.
+_IMPORT_LOCK = threading.Lock()
 
 
-CheckFunction = Callable[[CheckContext, Gate, Budget], Outcome]
+def _with_imports(check: CheckFunction, modules: tuple[str, ...]) -> CheckFunction:
+    def run(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
+        if not modules:
+            return check(ctx, gate, budget)
+        if not _IMPORT_LOCK.acquire(timeout=budget.remaining()):
+            raise CheckFailedError("timed out waiting to load the check's client libraries")
+        try:
+            for module in modules:
+                importlib.import_module(module)
+        finally:
+            _IMPORT_LOCK.release()
+        return check(ctx, gate, budget)
+
+    return run
+
+
+def resolve_check(spec: CheckSpec, ctx: CheckContext) -> CheckFunction:
+    """What runs for a gate of check `spec` on this stack (see the module docstring)."""
+    outputs = ctx.outputs
+    if outputs.offline_plan and spec.live:
+        return _offline
+    if outputs.kind not in spec.stack_kinds:
+        if outputs.kind == "gcp" and spec.gcp_api is not None:
+            return _refused(GCP_UNREACHABLE.format(api=spec.gcp_api.format(outputs=outputs)))
+        kinds = ", ".join(sorted(spec.stack_kinds))
+        return _refused(f"check {spec.id} runs only on {kinds} stacks, not on this {outputs.kind} stack")
+    return _with_imports(spec.function, spec.requires)
 
 
 def _one_line(text: str) -> str:

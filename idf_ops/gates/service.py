@@ -16,7 +16,7 @@ from pathlib import Path
 from idf_core.contract import load_outputs
 from idf_core.errors import BadInput
 from idf_core.paths import state_dir
-from idf_ops.gates.checks import resolve_check
+from idf_ops.gates.checks import CHECKS
 from idf_ops.gates.registry import (
     ATTESTATIONS_PATH,
     REGISTRY_PATH,
@@ -27,7 +27,7 @@ from idf_ops.gates.registry import (
     load_registry,
 )
 from idf_ops.gates.report import GateResult, Report, checkpoint_result, summarize
-from idf_ops.gates.runner import CheckContext, run_gates
+from idf_ops.gates.runner import CheckContext, resolve_check, run_gates
 
 __all__ = ["check_gates", "select_checkpoints"]
 
@@ -74,7 +74,7 @@ def check_gates(
         max_loadtest_age_hours=max_loadtest_age_hours,
     )
     jobs: list[tuple[str, Gate]] = [(c.id, gate) for c in checkpoints for gate in c.gates]
-    results = run_gates(jobs, ctx, lambda gate: resolve_check(ctx, gate), on_done=on_done)
+    results = run_gates(jobs, ctx, lambda gate: resolve_check(CHECKS[gate.check], ctx), on_done=on_done)
     rows = [
         checkpoint_result(
             checkpoint,

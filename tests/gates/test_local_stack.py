@@ -16,7 +16,7 @@ import pytest
 
 from idf_core.contract import StackOutputs, load_outputs
 from idf_core.paths import REPO_ROOT, state_dir
-from idf_ops.gates import checks
+from idf_ops.gates.checks import tap as tap_checks
 from idf_ops.gates.render import write_all
 from idf_ops.gates.report import GateResult, Report
 from idf_ops.gates.service import check_gates
@@ -198,9 +198,9 @@ def test_guard_manifest_mismatch(
 
 
 def test_guard_tap_schema_missing_column(state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = dict(checks.felis_columns())
+    expected = dict(tap_checks.felis_columns())
     expected["object"] = expected["object"] | {"not_a_real_column"}
-    monkeypatch.setattr(checks, "felis_columns", lambda: expected)
+    monkeypatch.setattr(tap_checks, "felis_columns", lambda: expected)
     stack = _mutated_stack(state_dir)
     gate = _one(stack, "L2-DP-0020")["tap-schema-complete"]
     assert gate.status == "fail" and "object lacks 1 columns (not_a_real_column)" in gate.reason
