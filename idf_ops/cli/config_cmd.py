@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from idf_core.errors import BadInput
+
 __all__ = ["register"]
 
 
@@ -20,13 +22,25 @@ def register(app: typer.Typer) -> None:
     def validate(
         targets: list[str] = typer.Argument(..., help="Stack names (dp01) or paths of stack files."),
     ) -> None:
-        """Validate stack files against the typed model; exit 2 with file and key path on error."""
-        from infra.config import load_stack_file, resolve_stack_file
+        """Validate stack files against the typed model: every problem of every file named, one line
+        each (file, key path, what is wrong, what to do); exit 2 if any file is invalid."""
+        from infra.config import validate_stack_files
 
-        for target in targets:
-            path = resolve_stack_file(target)
-            config = load_stack_file(path)
-            typer.echo(f"{path}: valid ({config.describe()})")
+        reports = validate_stack_files(targets)
+        for report in reports:
+            if report.config is not None:
+                typer.echo(f"{report.path}: valid ({report.config.describe()})")
+            for line in report.problem_lines:
+                typer.echo(f"idf: error: {line}", err=True)
+        invalid = [r.target for r in reports if r.config is None]
+        if not invalid:
+            return
+        if len(reports) > 1:
+            typer.echo(
+                f"idf: error: {len(invalid)} of {len(reports)} stack files are invalid: {', '.join(invalid)}",
+                err=True,
+            )
+        raise typer.Exit(BadInput.exit_code)
 
     @config_app.command("schema")
     def schema(

@@ -1,5 +1,6 @@
-"""`idf config validate` on bad stack files: exit 2, one message with the file and the key path,
-what is wrong and what to do, never a traceback. Each case mutates the valid dp01 file once."""
+"""`idf config validate` on bad stack files: exit 2, one line per problem with the file and the key
+path, what is wrong and what to do, never a traceback. Each case mutates the valid dp01 file once;
+a mutation that breaks several rules at once is reported once per broken rule (PROBLEMS_OF)."""
 
 from __future__ import annotations
 
@@ -249,6 +250,19 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
 ]
 
 
+# Cases whose one mutation breaks more than one rule, with the number of problems reported; every
+# other case reports exactly one.
+PROBLEMS_OF = {
+    "duplicate bucket name": 2,  # both buckets that share the name
+    "stack name too long": 2,  # too long for service account ids, and no longer the file's stack
+    "temporary stack with cloud sql": 7,  # five non-temporary pools, Cloud SQL, buckets
+}
+
+
+def test_problem_counts_name_real_cases() -> None:
+    assert set(PROBLEMS_OF) <= {c[0] for c in CASES}
+
+
 def _dp01() -> Doc:
     return yaml.safe_load((STACKS_DIR / "Pulumi.dp01.yaml").read_text())
 
@@ -266,14 +280,14 @@ def test_valid_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "valid (stack dp01" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("mutate", "key_path", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    mutate: Callable[[Doc], None],
-    key_path: str,
-    words: str,
+    case: tuple[str, Callable[[Doc], None], str, str],
 ) -> None:
+    case_id, mutate, key_path, words = case
+    problems = PROBLEMS_OF.get(case_id, 1)
     doc = _dp01()
     mutate(doc)
     path = tmp_path / "Pulumi.dp01.yaml"
@@ -284,7 +298,9 @@ def test_bad_input(
     assert f"{key_path}:" in err, err
     assert words in err, err
     assert "Traceback" not in err
-    assert err.count("\n") == 1, "one message, one line"
+    lines = err.splitlines()
+    assert len(lines) == problems, err
+    assert all(line.startswith(f"idf: error: {path}: config.") for line in lines), "one problem per line"
 
 
 def test_yaml_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,6 +105,37 @@ def test_pulumi_config_reports_bad_values_with_key_path() -> None:
         load_from_pulumi_config()
 
 
+def test_pulumi_config_reports_every_problem_together() -> None:
+    _feed(
+        STACKS_DIR / "Pulumi.dp01.yaml",
+        "dp01",
+        {
+            "idf:node_pool": "{}",
+            "idf:cloudsql": json.dumps(
+                {"instance_name": "x1", "tier": "db-custom-4-26624", "max_connections": 5}
+            ),
+            "idf:network": json.dumps(
+                {
+                    "subnet_cidr": "10.128.0.0/20",
+                    "pods_cidr": "10.128.0.0/14",  # overlaps the subnet
+                    "services_cidr": "10.136.0.0/20",
+                }
+            ),
+        },
+    )
+    with pytest.raises(BadInput) as caught:
+        load_from_pulumi_config()
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 3, lines
+    expected = [
+        "config.idf:node_pool: unknown key",
+        "config.idf:cloudsql.max_connections:",
+        "config.idf:network.pods_cidr:",
+    ]
+    for line, key in zip(lines, expected, strict=True):
+        assert line.startswith("stacks/Pulumi.dp01.yaml (via pulumi.Config): " + key), line
+
+
 def test_dump_stack_file_round_trips(tmp_path: Path) -> None:
     cfg = load_stack_file(STACKS_DIR / "Pulumi.qserv-scale75.yaml")
     out = dump_stack_file(cfg, tmp_path / "Pulumi.qserv-scale75.yaml", header="regenerated\nby the test")
