@@ -24,6 +24,7 @@ from idf_core.paths import state_dir
 __all__ = [
     "PROGRAM_ONLY_OUTPUTS",
     "ButlerEndpoint",
+    "ProgramOutputs",
     "QservEndpoint",
     "StackOutputs",
     "contract_of",
@@ -31,17 +32,6 @@ __all__ = [
     "outputs_path",
     "write_outputs",
 ]
-
-
-# Exports of the Pulumi program that are not part of the contract (infra/program.py exports them
-# for runbooks and `idf scale`). `pulumi stack output --json` includes them; readers drop them.
-PROGRAM_ONLY_OUTPUTS = (
-    "registry_required_extensions",
-    "zone_fallbacks",
-    "temporary_pools",
-    "gcp_project",
-    "region",
-)
 
 
 class _Contract(BaseModel):
@@ -134,15 +124,66 @@ class StackOutputs(_Contract):
     )
 
 
+class ProgramOutputs(StackOutputs):
+    """What the Pulumi program of a cloud stack exports: the contract plus a few program-only keys
+    (for runbooks/pulumi.md and `idf scale`). `pulumi stack output --json` prints them all; readers
+    keep only the contract (:func:`contract_of`)."""
+
+    registry_required_extensions: list[str] = Field(
+        default_factory=list,
+        title="Registry extensions",
+        description="PostgreSQL extensions the Butler registry needs (the Ansible registry role "
+        "creates them).",
+    )
+    zone_fallbacks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        title="Zone fallbacks",
+        description="Node pool name -> zones to try, in order, after a capacity stockout.",
+    )
+    temporary_pools: dict[str, str] = Field(
+        default_factory=dict,
+        title="Temporary pools",
+        description="Node pool name -> expiry (ISO 8601) of the stack's temporary pools.",
+    )
+    gcp_project: str = Field(title="GCP project", description="Project id the stack deploys into.")
+    region: str = Field(title="Region", description="GCP region of the stack.")
+
+    def exports(self) -> dict[str, Any]:
+        """The stack exports as the program publishes them: the fields the program set (unset
+        defaults such as `offline_plan` are not exports), in JSON types."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+# Derived from the model, never listed by hand: the exports that are not contract fields.
+PROGRAM_ONLY_OUTPUTS = tuple(
+    name for name in ProgramOutputs.model_fields if name not in StackOutputs.model_fields
+)
+
+
 def outputs_path(stack: str) -> Path:
     """Where a stack's outputs document lives."""
     return state_dir("stacks", stack) / "outputs.json"
 
 
-def contract_of(exports: dict[str, Any]) -> StackOutputs:
-    """The contract in a live stack's exports (`pulumi stack output --json`, the Automation API's
-    outputs): program-only keys dropped, everything else validated (ValidationError otherwise)."""
-    return StackOutputs.model_validate({k: v for k, v in exports.items() if k not in PROGRAM_ONLY_OUTPUTS})
+def contract_of(exports: dict[str, Any], source: str = "stack exports") -> StackOutputs:
+    """The contract in a stack's exports, for every reader alike: the offline plan's exports
+    (`idf plan`), `pulumi stack output --json`, the Automation API's outputs (`idf scale`).
+
+    Program-only keys are dropped and None values are absent (as `pulumi.export` treats them). A
+    key that is neither a contract field nor a program-only output is refused (BadInput naming it):
+    dropping it silently would hide a program and a contract that disagree. Wrong values raise
+    pydantic's ValidationError, which each reader words for its own situation.
+    """
+    unknown = sorted(set(exports) - set(ProgramOutputs.model_fields))
+    if unknown:
+        raise BadInput(
+            f"{source}: unknown export(s) {', '.join(unknown)}: neither in the stack outputs contract "
+            "(idf_core.contract.StackOutputs) nor a program-only output (ProgramOutputs); add the field "
+            "to one of those models, or stop exporting it."
+        )
+    return StackOutputs.model_validate(
+        {k: v for k, v in exports.items() if k not in PROGRAM_ONLY_OUTPUTS and v is not None}
+    )
 
 
 def write_outputs(outputs: StackOutputs) -> Path:
@@ -166,7 +207,7 @@ def load_outputs(stack: str) -> StackOutputs:
     try:
         document = json.loads(path.read_text())
         if isinstance(document, dict):  # as `pulumi stack output --json` writes it, program-only keys too
-            return contract_of(document)
+            return contract_of(document, source=str(path))
         return StackOutputs.model_validate(document)
     except (json.JSONDecodeError, ValidationError) as exc:
         raise BadInput(f"{path}: not a valid stack outputs document ({exc}); regenerate it.") from exc

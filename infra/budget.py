@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackConfig
+from infra.config import BudgetConfig
 
 __all__ = ["Budget", "BudgetArgs"]
 
@@ -16,7 +16,10 @@ __all__ = ["Budget", "BudgetArgs"]
 class BudgetArgs:
     """Inputs of :class:`Budget`."""
 
-    config: StackConfig
+    budget: BudgetConfig
+    project: str
+    """The GCP project whose spend the budget watches."""
+    stack: str
 
 
 class Budget(pulumi.ComponentResource):
@@ -24,26 +27,24 @@ class Budget(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:budget:Budget", name, None, opts)
-        cfg = args.config
-        if cfg.budget is None:
-            raise ValueError("Budget needs idf:budget")  # guarded by the caller
-        project = gcp.organizations.get_project_output(project_id=cfg.gcp_project)
+        budget = args.budget
+        project = gcp.organizations.get_project_output(project_id=args.project)
         self.budget = gcp.billing.Budget(
             f"{name}-monthly",
-            billing_account=cfg.budget.billing_account_id,
-            display_name=f"IDF {cfg.stack} monthly",
+            billing_account=budget.billing_account_id,
+            display_name=f"IDF {args.stack} monthly",
             budget_filter=gcp.billing.BudgetBudgetFilterArgs(
                 projects=[project.number.apply(lambda n: f"projects/{n}")],
                 calendar_period="MONTH",
             ),
             amount=gcp.billing.BudgetAmountArgs(
                 specified_amount=gcp.billing.BudgetAmountSpecifiedAmountArgs(
-                    currency_code="USD", units=str(cfg.budget.amount_usd_per_month)
+                    currency_code="USD", units=str(budget.amount_usd_per_month)
                 )
             ),
             threshold_rules=[
                 gcp.billing.BudgetThresholdRuleArgs(threshold_percent=pct / 100, spend_basis="CURRENT_SPEND")
-                for pct in cfg.budget.alert_thresholds_percent
+                for pct in budget.alert_thresholds_percent
             ],
             opts=pulumi.ResourceOptions(parent=self),
         )

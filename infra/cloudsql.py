@@ -15,7 +15,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from infra.config import StackConfig
+from infra.config import CloudSqlConfig
 
 __all__ = ["REGISTRY_EXTENSIONS", "RegistryDatabase", "RegistryDatabaseArgs"]
 
@@ -26,7 +26,10 @@ REGISTRY_EXTENSIONS = ["btree_gist"]
 class RegistryDatabaseArgs:
     """Inputs of :class:`RegistryDatabase`."""
 
-    config: StackConfig
+    cloudsql: CloudSqlConfig
+    project: str
+    region: str
+    labels: dict[str, str]
     network_id: pulumi.Input[str]
     private_services: pulumi.Resource
     """The service networking connection the private IP depends on."""
@@ -43,17 +46,14 @@ class RegistryDatabase(pulumi.ComponentResource):
         self, name: str, args: RegistryDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("idf:cloudsql:RegistryDatabase", name, None, opts)
-        cfg = args.config
-        sql = cfg.cloudsql
-        if sql is None:
-            raise ValueError("RegistryDatabase needs idf:cloudsql")  # guarded by the caller
+        sql = args.cloudsql
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=True)
         self.instance = gcp.sql.DatabaseInstance(
             f"{name}-instance",
             name=sql.instance_name,
-            project=cfg.gcp_project,
-            region=cfg.gcp_region,
+            project=args.project,
+            region=args.region,
             database_version=sql.database_version,
             deletion_protection=sql.deletion_protection,
             settings=gcp.sql.DatabaseInstanceSettingsArgs(
@@ -64,7 +64,7 @@ class RegistryDatabase(pulumi.ComponentResource):
                 disk_type="PD_SSD",
                 disk_autoresize=True,
                 deletion_protection_enabled=sql.deletion_protection,
-                user_labels=cfg.labels(),
+                user_labels=args.labels,
                 ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
                     ipv4_enabled=False,
                     private_network=args.network_id,
@@ -99,7 +99,7 @@ class RegistryDatabase(pulumi.ComponentResource):
         self.database = gcp.sql.Database(
             f"{name}-registry",
             name=sql.database_name,
-            project=cfg.gcp_project,
+            project=args.project,
             instance=self.instance.name,
             opts=stateful,
         )
@@ -110,7 +110,7 @@ class RegistryDatabase(pulumi.ComponentResource):
         self.writer = gcp.sql.User(
             f"{name}-writer",
             name="butler_writer",
-            project=cfg.gcp_project,
+            project=args.project,
             instance=self.instance.name,
             password=self.writer_password,
             opts=child,
@@ -120,7 +120,7 @@ class RegistryDatabase(pulumi.ComponentResource):
         self.reader = gcp.sql.User(
             f"{name}-reader",
             name="butler_reader",
-            project=cfg.gcp_project,
+            project=args.project,
             instance=self.instance.name,
             password=self.reader_password,
             opts=child,

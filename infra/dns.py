@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackConfig
+from infra.config import DnsConfig
 
 __all__ = ["PublicDns", "PublicDnsArgs"]
 
@@ -20,7 +20,10 @@ __all__ = ["PublicDns", "PublicDnsArgs"]
 class PublicDnsArgs:
     """Inputs of :class:`PublicDns`."""
 
-    config: StackConfig
+    dns: DnsConfig
+    project: str
+    stack: str
+    labels: dict[str, str]
 
 
 class PublicDns(pulumi.ComponentResource):
@@ -31,34 +34,31 @@ class PublicDns(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PublicDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:dns:PublicDns", name, None, opts)
-        cfg = args.config
-        if cfg.dns is None:
-            raise ValueError("PublicDns needs idf:dns")  # guarded by the caller
         child = pulumi.ResourceOptions(parent=self)
-        self.fqdn = cfg.dns.fqdn
+        self.fqdn = args.dns.fqdn
         self.zone = gcp.dns.ManagedZone(
             f"{name}-zone",
             name=f"{name}-zone",
-            project=cfg.gcp_project,
+            project=args.project,
             dns_name=f"{self.fqdn}.",
-            description=f"Public host of IDF stack {cfg.stack}",
+            description=f"Public host of IDF stack {args.stack}",
             visibility="public",
             dnssec_config=gcp.dns.ManagedZoneDnssecConfigArgs(state="on"),
-            labels=cfg.labels(),
+            labels=args.labels,
             opts=child,
         )
         self.ingress_address = gcp.compute.GlobalAddress(
             f"{name}-ingress",
             name=f"{name}-ingress",
-            project=cfg.gcp_project,
+            project=args.project,
             address_type="EXTERNAL",
-            labels=cfg.labels(),
+            labels=args.labels,
             opts=child,
         )
         self.record = gcp.dns.RecordSet(
             f"{name}-a",
             name=f"{self.fqdn}.",
-            project=cfg.gcp_project,
+            project=args.project,
             managed_zone=self.zone.name,
             type="A",
             ttl=300,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackConfig
+from infra.config import GkeConfig
 
 __all__ = ["Cluster", "ClusterArgs"]
 
@@ -21,7 +21,12 @@ __all__ = ["Cluster", "ClusterArgs"]
 class ClusterArgs:
     """Inputs of :class:`Cluster`."""
 
-    config: StackConfig
+    gke: GkeConfig
+    project: str
+    region: str
+    labels: dict[str, str]
+    master_cidr: str
+    """The /28 of the private control plane (`idf:network.master_cidr`)."""
     network_id: pulumi.Input[str]
     subnet_id: pulumi.Input[str]
     pods_range_name: str
@@ -36,13 +41,12 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:gke:Cluster", name, None, opts)
-        cfg = args.config
-        gke = cfg.gke
-        self.location = cfg.gcp_region if gke.location_type == "regional" else str(gke.zone)
+        gke = args.gke
+        self.location = args.region if gke.location_type == "regional" else str(gke.zone)
         self.cluster = gcp.container.Cluster(
             name,
             name=gke.cluster_name,
-            project=cfg.gcp_project,
+            project=args.project,
             location=self.location,
             node_locations=list(gke.node_zones) if gke.location_type == "regional" else None,
             network=args.network_id,
@@ -60,7 +64,7 @@ class Cluster(pulumi.ComponentResource):
                 enable_private_nodes=True,
                 # The endpoint stays reachable, but only from master_authorized_networks.
                 enable_private_endpoint=False,
-                master_ipv4_cidr_block=cfg.network.master_cidr,
+                master_ipv4_cidr_block=args.master_cidr,
             ),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
@@ -71,7 +75,7 @@ class Cluster(pulumi.ComponentResource):
                 ],
             ),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
-                workload_pool=f"{cfg.gcp_project}.svc.id.goog"
+                workload_pool=f"{args.project}.svc.id.goog"
             ),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=gke.release_channel),
             enable_shielded_nodes=True,
@@ -88,7 +92,7 @@ class Cluster(pulumi.ComponentResource):
                 ),
                 http_load_balancing=gcp.container.ClusterAddonsConfigHttpLoadBalancingArgs(disabled=False),
             ),
-            resource_labels=cfg.labels(),
+            resource_labels=args.labels,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(

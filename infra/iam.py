@@ -8,12 +8,11 @@ exists in the stack; a bucket grant only when the bucket exists.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_gcp as gcp
-
-from infra.config import StackConfig
 
 __all__ = ["NODE_ROLES", "WORKLOADS", "Iam", "IamArgs", "Workload"]
 
@@ -72,7 +71,11 @@ WORKLOADS = [
 class IamArgs:
     """Inputs of :class:`Iam`."""
 
-    config: StackConfig
+    project: str
+    stack: str
+    """Suffix of the service account ids (`gke-nodes-<stack>`)."""
+    namespaces: Collection[str]
+    """Kubernetes namespaces of the stack: a workload is declared only when its namespace exists."""
     buckets: dict[str, gcp.storage.Bucket]
     cluster: pulumi.Resource
     """Workload Identity bindings need the cluster's identity pool to exist."""
@@ -86,28 +89,27 @@ class Iam(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IamArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:iam:Iam", name, None, opts)
-        cfg = args.config
         child = pulumi.ResourceOptions(parent=self)
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-gke-nodes",
-            account_id=f"gke-nodes-{cfg.stack}",
-            project=cfg.gcp_project,
-            display_name=f"GKE nodes of {cfg.stack}",
+            account_id=f"gke-nodes-{args.stack}",
+            project=args.project,
+            display_name=f"GKE nodes of {args.stack}",
             opts=child,
         )
         for role in NODE_ROLES:
             gcp.projects.IAMMember(
                 f"{name}-gke-nodes-{role.split('/')[1].replace('.', '-')}",
-                project=cfg.gcp_project,
+                project=args.project,
                 role=role,
                 member=self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}"),
                 opts=child,
             )
         self.workload_accounts = {}
         for workload in WORKLOADS:
-            if workload.namespace not in cfg.kubernetes.namespaces:
+            if workload.namespace not in args.namespaces:
                 continue
-            self.workload_accounts[workload.key] = self._workload(name, cfg, workload, args)
+            self.workload_accounts[workload.key] = self._workload(name, workload, args)
         self.register_outputs(
             {
                 "node_service_account": self.node_service_account.email,
@@ -116,13 +118,13 @@ class Iam(pulumi.ComponentResource):
         )
 
     def _workload(
-        self, name: str, cfg: StackConfig, workload: Workload, args: IamArgs
+        self, name: str, workload: Workload, args: IamArgs
     ) -> gcp.serviceaccount.Account:
         child = pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
             f"{name}-{workload.key}",
-            account_id=f"{workload.key}-{cfg.stack}",
-            project=cfg.gcp_project,
+            account_id=f"{workload.key}-{args.stack}",
+            project=args.project,
             display_name=workload.description,
             opts=child,
         )
@@ -130,7 +132,7 @@ class Iam(pulumi.ComponentResource):
         for role in workload.project_roles:
             gcp.projects.IAMMember(
                 f"{name}-{workload.key}-{role.split('/')[1].replace('.', '-')}",
-                project=cfg.gcp_project,
+                project=args.project,
                 role=role,
                 member=member,
                 opts=child,
@@ -150,7 +152,7 @@ class Iam(pulumi.ComponentResource):
             f"{name}-{workload.key}-workload-identity",
             service_account_id=account.name,
             role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{cfg.gcp_project}.svc.id.goog[{workload.namespace}/{workload.key}]",
+            member=f"serviceAccount:{args.project}.svc.id.goog[{workload.namespace}/{workload.key}]",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.cluster]),
         )
         return account

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from infra.config import StackConfig
+from infra.config import NamespaceQuota, NodePoolConfig, QservConfig
 from infra.iam import WORKLOADS
 from infra.node_pools import k8s_taint_effect
 from infra.qserv_local_ssd import STORAGE_CLASS as LOCAL_SSD_STORAGE_CLASS
@@ -75,13 +75,13 @@ def _affinity(pool_name: str) -> dict[str, Any]:
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
 
 
-def _tolerations(cfg: StackConfig, pool_keys: list[str]) -> list[dict[str, str]]:
+def _tolerations(pools: list[NodePoolConfig]) -> list[dict[str, str]]:
     """Tolerations of the taints of the given pools, each once. qserv-operator's CRD has a single
     `spec.tolerations` for every Qserv pod (no per-role list): the per-role affinity keeps each
     role on its own pool."""
     tolerations: list[dict[str, str]] = []
-    for key in pool_keys:
-        for t in cfg.node_pools[key].taints:
+    for pool in pools:
+        for t in pool.taints:
             effect = k8s_taint_effect(t.effect)
             toleration = {"key": t.key, "operator": "Equal", "value": t.value, "effect": effect}
             if toleration not in tolerations:
@@ -89,18 +89,18 @@ def _tolerations(cfg: StackConfig, pool_keys: list[str]) -> list[dict[str, str]]
     return tolerations
 
 
-def worker_storage_class(cfg: StackConfig) -> str:
+def worker_storage_class(qserv: QservConfig) -> str:
     """The StorageClass Qserv workers claim their volume from."""
-    if cfg.qserv is not None and cfg.qserv.worker_volume == "local-nvme-ssd":
+    if qserv.worker_volume == "local-nvme-ssd":
         return LOCAL_SSD_STORAGE_CLASS
     return PD_STORAGE_CLASS
 
 
-def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | None) -> dict[str, Any]:
-    """The `spec` of the Qserv custom resource, sized from the stack config."""
-    q = cfg.qserv
-    if q is None:
-        raise ValueError("qserv_spec needs idf:qserv")  # guarded by the caller
+def qserv_spec(
+    q: QservConfig, pools: dict[str, NodePoolConfig], pool_names: dict[str, str], frontend_ip: str | None
+) -> dict[str, Any]:
+    """The `spec` of the Qserv custom resource, sized from `idf:qserv` and placed on its pools
+    (``pools``: pool key -> pool, ``pool_names``: pool key -> GKE node pool name)."""
     query_service: dict[str, Any] = {
         "type": "LoadBalancer",
         "annotations": {"networking.gke.io/load-balancer-type": "Internal"},
@@ -113,7 +113,7 @@ def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | 
         "image": q.image,
         "dbImage": q.db_image,
         "storageClassName": PD_STORAGE_CLASS,
-        "tolerations": _tolerations(cfg, [q.czar_pool, q.worker_pool]),
+        "tolerations": _tolerations([pools[q.czar_pool], pools[q.worker_pool]]),
         "czar": {
             "replicas": q.czar_replicas,
             "storage": f"{q.czar_storage_gb}Gi",
@@ -123,7 +123,7 @@ def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | 
         "worker": {
             "replicas": q.worker_replicas,
             "storage": f"{q.worker_storage_gb}Gi",
-            "storageClassName": worker_storage_class(cfg),
+            "storageClassName": worker_storage_class(q),
             "affinity": _affinity(pool_names[q.worker_pool]),
         },
         "queryService": query_service,
@@ -134,7 +134,17 @@ def qserv_spec(cfg: StackConfig, pool_names: dict[str, str], frontend_ip: str | 
 class KubernetesLayerArgs:
     """Inputs of :class:`KubernetesLayer`."""
 
-    config: StackConfig
+    namespaces: dict[str, NamespaceQuota]
+    """Namespace -> resource quota (`idf:kubernetes.namespaces`)."""
+    qserv: QservConfig | None
+    """The Qserv instance, if the stack serves one (`idf:qserv`)."""
+    node_pools: dict[str, NodePoolConfig]
+    """Pool key -> pool: Qserv tolerates the taints of its pools."""
+    project: str
+    region: str
+    stack: str
+    labels: dict[str, str]
+    """GCP labels (of the Qserv front-end address)."""
     cluster: gcp.container.Cluster
     subnet_id: pulumi.Input[str]
     pool_names: dict[str, str]
@@ -156,7 +166,6 @@ class KubernetesLayer(pulumi.ComponentResource):
         self, name: str, args: KubernetesLayerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("idf:kubernetes:KubernetesLayer", name, None, opts)
-        cfg = args.config
         cluster = args.cluster
         config_text = pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate
@@ -170,10 +179,10 @@ class KubernetesLayer(pulumi.ComponentResource):
         )
         # Objects wait for the node pools: nothing schedules on a cluster without nodes.
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=args.pools)
-        common_labels = {"app.kubernetes.io/managed-by": "pulumi", "idf.lsst.io/stack": cfg.stack}
+        common_labels = {"app.kubernetes.io/managed-by": "pulumi", "idf.lsst.io/stack": args.stack}
 
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        for ns, quota in cfg.kubernetes.namespaces.items():
+        for ns, quota in args.namespaces.items():
             namespace = k8s.core.v1.Namespace(
                 f"{name}-ns-{ns}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=common_labels),
@@ -210,8 +219,8 @@ class KubernetesLayer(pulumi.ComponentResource):
         self.qserv = None
         self.qserv_frontend_address = None
         self.qserv_local_ssd = None
-        if cfg.qserv is not None:
-            q = cfg.qserv
+        q = args.qserv
+        if q is not None:
             self.storage_class = k8s.storage.v1.StorageClass(
                 f"{name}-qserv-storage",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=PD_STORAGE_CLASS, labels=common_labels),
@@ -227,7 +236,7 @@ class KubernetesLayer(pulumi.ComponentResource):
                 self.qserv_local_ssd = QservLocalSsd(
                     f"{name}-qserv-local-ssd",
                     QservLocalSsdArgs(
-                        config=cfg,
+                        worker_pool=args.node_pools[q.worker_pool],
                         worker_pool_name=args.pool_names[q.worker_pool],
                         provider=self.provider,
                         depends_on=list(args.pools),
@@ -240,14 +249,16 @@ class KubernetesLayer(pulumi.ComponentResource):
             self.qserv_frontend_address = gcp.compute.Address(
                 f"{name}-qserv-frontend",
                 name=f"{name}-qserv-frontend",
-                project=cfg.gcp_project,
-                region=cfg.gcp_region,
+                project=args.project,
+                region=args.region,
                 address_type="INTERNAL",
                 subnetwork=args.subnet_id,
-                labels=cfg.labels(),
+                labels=args.labels,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            spec = self.qserv_frontend_address.address.apply(lambda ip: qserv_spec(cfg, args.pool_names, ip))
+            spec = self.qserv_frontend_address.address.apply(
+                lambda ip: qserv_spec(q, args.node_pools, args.pool_names, ip)
+            )
             self.qserv = k8s.apiextensions.CustomResource(
                 f"{name}-qserv",
                 api_version=QSERV_API_VERSION,
@@ -269,7 +280,7 @@ class KubernetesLayer(pulumi.ComponentResource):
             )
         self.register_outputs(
             {
-                "namespaces": list(cfg.kubernetes.namespaces),
+                "namespaces": list(args.namespaces),
                 "qserv_frontend_ip": self.qserv_frontend_address.address
                 if self.qserv_frontend_address
                 else None,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import FirewallRuleConfig, StackConfig
+from infra.config import FirewallRuleConfig, NetworkConfig
 
 __all__ = ["Network", "NetworkArgs"]
 
@@ -18,7 +18,12 @@ __all__ = ["Network", "NetworkArgs"]
 class NetworkArgs:
     """Inputs of :class:`Network`."""
 
-    config: StackConfig
+    network: NetworkConfig
+    project: str
+    region: str
+    labels: dict[str, str]
+    description: str
+    """What the VPC is for (the stack and its owner)."""
     private_services_access: bool
     """Reserve a peering range for Google-managed services (Cloud SQL private IP)."""
 
@@ -34,8 +39,7 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:network:Network", name, None, opts)
-        cfg = args.config
-        net = cfg.network
+        net = args.network
         child = pulumi.ResourceOptions(parent=self)
         self.pods_range_name = f"{name}-pods"
         self.services_range_name = f"{name}-services"
@@ -43,17 +47,17 @@ class Network(pulumi.ComponentResource):
         self.vpc = gcp.compute.Network(
             f"{name}-vpc",
             name=f"{name}-vpc",
-            project=cfg.gcp_project,
+            project=args.project,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
-            description=f"IDF stack {cfg.stack} (owner {cfg.meta.owner})",
+            description=args.description,
             opts=child,
         )
         self.subnet = gcp.compute.Subnetwork(
             f"{name}-nodes",
             name=f"{name}-nodes",
-            project=cfg.gcp_project,
-            region=cfg.gcp_region,
+            project=args.project,
+            region=args.region,
             network=self.vpc.id,
             ip_cidr_range=net.subnet_cidr,
             private_ip_google_access=True,
@@ -73,16 +77,16 @@ class Network(pulumi.ComponentResource):
         self.router = gcp.compute.Router(
             f"{name}-router",
             name=f"{name}-router",
-            project=cfg.gcp_project,
-            region=cfg.gcp_region,
+            project=args.project,
+            region=args.region,
             network=self.vpc.id,
             opts=child,
         )
         self.nat = gcp.compute.RouterNat(
             f"{name}-nat",
             name=f"{name}-nat",
-            project=cfg.gcp_project,
-            region=cfg.gcp_region,
+            project=args.project,
+            region=args.region,
             router=self.router.name,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
@@ -90,19 +94,19 @@ class Network(pulumi.ComponentResource):
             log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=child,
         )
-        self.firewall_rules = [self._firewall(name, cfg, rule, child) for rule in net.firewall_rules]
+        self.firewall_rules = [self._firewall(name, args.project, rule, child) for rule in net.firewall_rules]
 
         self.private_services = None
         if args.private_services_access:
             peering_range = gcp.compute.GlobalAddress(
                 f"{name}-private-services",
                 name=f"{name}-private-services",
-                project=cfg.gcp_project,
+                project=args.project,
                 purpose="VPC_PEERING",
                 address_type="INTERNAL",
                 prefix_length=20,
                 network=self.vpc.id,
-                labels=cfg.labels(),
+                labels=args.labels,
                 opts=child,
             )
             self.private_services = gcp.servicenetworking.Connection(
@@ -117,12 +121,12 @@ class Network(pulumi.ComponentResource):
         )
 
     def _firewall(
-        self, name: str, cfg: StackConfig, rule: FirewallRuleConfig, opts: pulumi.ResourceOptions
+        self, name: str, project: str, rule: FirewallRuleConfig, opts: pulumi.ResourceOptions
     ) -> gcp.compute.Firewall:
         return gcp.compute.Firewall(
             f"{name}-allow-{rule.name}",
             name=f"{name}-allow-{rule.name}",
-            project=cfg.gcp_project,
+            project=project,
             network=self.vpc.id,
             direction="INGRESS",
             description=rule.description,

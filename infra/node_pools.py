@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from idf_core import facts
-from infra.config import NodePoolConfig, StackConfig
+from infra.config import NodePoolConfig
 
 __all__ = ["IGNORED_POOL_PROPERTIES", "NodePools", "NodePoolsArgs", "pool_labels"]
 
@@ -30,9 +29,10 @@ _TAINT_EFFECTS_K8S = {
 }
 
 
-def pool_labels(cfg: StackConfig, key: str, pool: NodePoolConfig) -> dict[str, str]:
-    """GCP resource labels of a pool (stack, owner, role; scale-test labels when temporary)."""
-    labels = {**cfg.labels(), "pool": key.replace("_", "-"), "role": pool.role}
+def pool_labels(stack_labels: dict[str, str], key: str, pool: NodePoolConfig) -> dict[str, str]:
+    """GCP resource labels of a pool: the stack's labels (stack, owner, ...), its key and role, and
+    the scale-test labels when temporary."""
+    labels = {**stack_labels, "pool": key.replace("_", "-"), "role": pool.role}
     if pool.temporary and pool.expires_at is not None:
         labels["purpose"] = "scale-test"
         labels["expires-at"] = pool.expires_at.strftime("%Y-%m-%dt%H-%Mz").lower()
@@ -48,7 +48,16 @@ def k8s_taint_effect(effect: str) -> str:
 class NodePoolsArgs:
     """Inputs of :class:`NodePools`."""
 
-    config: StackConfig
+    pools: dict[str, NodePoolConfig]
+    """Pool key (`qserv_worker`) -> pool (`idf:node_pools`)."""
+    pool_names: dict[str, str]
+    """Pool key -> GKE node pool name (the program's mapping, :func:`idf_core.facts.pool_name`)."""
+    pool_zones: dict[str, list[str]]
+    """Pool key -> the zones it is placed in (:meth:`infra.config.StackConfig.pool_zones`)."""
+    project: str
+    stack: str
+    """Network tag of every node (`<stack>-nodes`)."""
+    labels: dict[str, str]
     cluster_id: pulumi.Input[str]
     cluster_location: str
     node_service_account_email: pulumi.Input[str]
@@ -61,22 +70,20 @@ class NodePools(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:node_pools:NodePools", name, None, opts)
-        cfg = args.config
-        self.pools = {key: self._pool(name, key, pool, args) for key, pool in cfg.node_pools.items()}
+        self.pools = {key: self._pool(key, pool, args) for key, pool in args.pools.items()}
         self.register_outputs({"pool_names": {k: p.name for k, p in self.pools.items()}})
 
-    def _pool(self, name: str, key: str, pool: NodePoolConfig, args: NodePoolsArgs) -> gcp.container.NodePool:
-        cfg = args.config
-        zones = cfg.pool_zones(pool)
-        pool_name = facts.pool_name(name, key)
-        labels = pool_labels(cfg, key, pool)
+    def _pool(self, key: str, pool: NodePoolConfig, args: NodePoolsArgs) -> gcp.container.NodePool:
+        zones = args.pool_zones[key]
+        pool_name = args.pool_names[key]
+        labels = pool_labels(args.labels, key, pool)
         node_labels = {**pool.labels, "idf-role": pool.role}
         if pool.temporary:
             node_labels.update({k: labels[k] for k in ("purpose", "owner", "expires-at")})
         return gcp.container.NodePool(
             pool_name,
             name=pool_name,
-            project=cfg.gcp_project,
+            project=args.project,
             cluster=args.cluster_id,
             location=args.cluster_location,
             node_locations=zones,
@@ -98,7 +105,7 @@ class NodePools(pulumi.ComponentResource):
                 oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
                 labels=node_labels,
                 resource_labels=labels,
-                tags=[pool.role, f"{cfg.stack}-nodes"],
+                tags=[pool.role, f"{args.stack}-nodes"],
                 metadata={"disable-legacy-endpoints": "true"},
                 taints=[
                     gcp.container.NodePoolNodeConfigTaintArgs(key=t.key, value=t.value, effect=t.effect)

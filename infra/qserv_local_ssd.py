@@ -32,7 +32,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from infra.config import StackConfig
+from infra.config import NodePoolConfig
 from infra.node_pools import k8s_taint_effect
 
 __all__ = [
@@ -134,7 +134,8 @@ def provisioner_config() -> dict[str, str]:
 class QservLocalSsdArgs:
     """Inputs of :class:`QservLocalSsd`."""
 
-    config: StackConfig
+    worker_pool: NodePoolConfig
+    """The Qserv worker pool (`idf:qserv.worker_pool`): its taints are tolerated."""
     worker_pool_name: str
     """GKE name of the Qserv worker node pool (the `cloud.google.com/gke-nodepool` label)."""
     provider: k8s.Provider
@@ -153,10 +154,6 @@ class QservLocalSsd(pulumi.ComponentResource):
         self, name: str, args: QservLocalSsdArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("idf:qserv_local_ssd:QservLocalSsd", name, None, opts)
-        cfg = args.config
-        if cfg.qserv is None:
-            raise ValueError("QservLocalSsd needs idf:qserv")  # guarded by the caller
-        pool = cfg.node_pools[cfg.qserv.worker_pool]
         labels = {**args.labels, "app.kubernetes.io/part-of": "qserv-local-ssd"}
         opts_k8s = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
 
@@ -191,7 +188,7 @@ class QservLocalSsd(pulumi.ComponentResource):
                 k8s.core.v1.TolerationArgs(
                     key=t.key, operator="Equal", value=t.value, effect=k8s_taint_effect(t.effect)
                 )
-                for t in pool.taints
+                for t in args.worker_pool.taints
             ],
         }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import BucketConfig, StackConfig
+from infra.config import BucketConfig
 
 __all__ = ["Buckets", "BucketsArgs", "lifecycle_rules"]
 
@@ -60,7 +60,10 @@ def lifecycle_rules(bucket: BucketConfig) -> list[gcp.storage.BucketLifecycleRul
 class BucketsArgs:
     """Inputs of :class:`Buckets`."""
 
-    config: StackConfig
+    buckets: dict[str, BucketConfig]
+    """Bucket role (`butler_datastore`) -> bucket."""
+    project: str
+    labels: dict[str, str]
 
 
 class Buckets(pulumi.ComponentResource):
@@ -70,13 +73,12 @@ class Buckets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BucketsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:storage:Buckets", name, None, opts)
-        cfg = args.config
         self.buckets = {}
-        for role, bucket in cfg.buckets.items():
+        for role, bucket in args.buckets.items():
             self.buckets[role] = gcp.storage.Bucket(
                 f"{name}-{role.replace('_', '-')}",
                 name=bucket.name,
-                project=cfg.gcp_project,
+                project=args.project,
                 location=bucket.location,
                 storage_class="STANDARD",
                 uniform_bucket_level_access=True,
@@ -84,7 +86,7 @@ class Buckets(pulumi.ComponentResource):
                 force_destroy=False,
                 versioning=gcp.storage.BucketVersioningArgs(enabled=bucket.versioning),
                 lifecycle_rules=lifecycle_rules(bucket),
-                labels={**cfg.labels(), "role": role.replace("_", "-")},
+                labels={**args.labels, "role": role.replace("_", "-")},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
         self.register_outputs({"bucket_names": {r: b.name for r, b in self.buckets.items()}})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from idf_core.contract import StackOutputs, outputs_path, write_outputs
+from pydantic import ValidationError
+
+from idf_core.contract import StackOutputs, contract_of, outputs_path, write_outputs
 from idf_core.errors import OperationFailed
 from idf_ops.plan.engine import OfflinePlan
 
@@ -13,13 +15,12 @@ __all__ = ["stack_outputs_of", "write_plan_outputs"]
 
 
 def stack_outputs_of(plan: OfflinePlan) -> StackOutputs:
-    """The contract fields of the program's exports, marked as an offline plan."""
-    fields = set(StackOutputs.model_fields)
-    data = {k: v for k, v in plan.outputs.items() if k in fields and v is not None}
-    data["offline_plan"] = True
+    """The contract in the program's exports, marked as an offline plan. The same reader as for live
+    exports (:func:`idf_core.contract.contract_of`): an unknown export is refused (BadInput)."""
     try:
-        return StackOutputs.model_validate(data)
-    except ValueError as exc:
+        source = f"stack {plan.stack} (offline plan)"
+        return contract_of({**plan.outputs, "offline_plan": True}, source=source)
+    except ValidationError as exc:
         raise OperationFailed(
             f"stack {plan.stack}: the program's exports do not meet the stack outputs contract ({exc})"
         ) from exc
