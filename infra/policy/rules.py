@@ -13,10 +13,16 @@ Why each rule exists (threat model in ``runbooks/security.md``):
 
 - buckets hold the Butler datastore (DP0 images and catalogs for data-rights holders only,
   seed §2.1.4): never public;
-- Cloud SQL holds the Butler registry: private, encrypted in transit, recoverable, protected;
+- Cloud SQL holds the Butler registry: private, encrypted in transit, recoverable, protected
+  (by Pulumi and by GCP); a bucket is never destroyed with its objects;
+- the serving stacks survive a zone outage: regional Cloud SQL and a regional GKE control plane;
 - GKE runs the Science Platform: private nodes, Workload Identity, shielded nodes, RBAC only,
-  a restricted control plane; node pools patched and repaired automatically;
-- no shell access except through the notebooks (seed §2.1.3): only HTTPS ingress from anywhere;
+  no client certificates, a restricted control plane on a release channel, no default node pool;
+- node pools are patched and repaired automatically, boot verified (secure boot), run as their own
+  service account holding the node roles only, hide the node metadata from pods, and resize in
+  place (a replaced pool loses its nodes' local SSD data);
+- no shell access except through the notebooks (seed §2.1.3): only HTTPS ingress from anywhere,
+  and the Qserv front end (no user authentication of its own) from private ranges only;
 - temporary scale-test capacity must expire, and every labelled resource says whose it is;
 - pods stay in their containers: no privileged container, host namespace or host path, except
   the two narrow, named allowances of the Qserv local-SSD setup (:data:`POD_HOST_ACCESS_ALLOWANCES`);
@@ -30,6 +36,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import ipaddress
 import json
 import re
 import warnings
@@ -56,10 +63,12 @@ from idf_core.facts import SCALE_STACK_PREFIX, STATEFUL_TYPES, is_scale_stack
 __all__ = [
     "DEV_STACKS",
     "LOCAL_SSD_STORAGE_CLASS",
+    "NODE_METADATA_MODE",
     "OWNERSHIP_LABELS",
     "POD_HOST_ACCESS_ALLOWANCES",
     "POLICIES",
     "PUBLIC_PRINCIPALS",
+    "QSERV_FRONTEND_PORT",
     "SCALE_STACK_POLICIES",
     "Violation",
     "evaluate_inventory",
@@ -90,10 +99,20 @@ FIREWALL = "gcp:compute/firewall:Firewall"
 
 PUBLIC_PRINCIPALS = frozenset({"allUsers", "allAuthenticatedUsers"})
 PUBLIC_PREDEFINED_ACLS = frozenset({"publicRead", "publicReadWrite"})
-PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor"})
+# The basic roles span every service of the project (infra/iam.py grants none of them).
+PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 SSL_ENFORCING_MODES = frozenset({"ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"})
 ANYWHERE_RANGES = frozenset({"0.0.0.0/0", "::/0"})
 HTTPS_PORT = "443"
+# The Qserv czar proxy (MySQL protocol): no user authentication of its own, so private ranges only.
+QSERV_FRONTEND_PORT = 4040
+RELEASE_CHANNELS = frozenset({"RAPID", "REGULAR", "STABLE", "EXTENDED"})
+# Pods see the GKE metadata server (Workload Identity), never the node's own credentials.
+NODE_METADATA_MODE = "GKE_METADATA"
+# The Compute Engine default service account (project editor): never what nodes run as.
+_DEFAULT_COMPUTE_SA = re.compile(r"^\d+-compute@developer\.gserviceaccount\.com$")
+# A GKE location that is a region (us-central1), not a zone (us-central1-b).
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 # Stacks where a Cloud SQL instance may be destroyed freely (throw-away development).
 DEV_STACKS = frozenset({"dev"})
 # Labels every labelled resource carries: which stack made it and which team answers for it.
@@ -320,6 +339,17 @@ def _bucket_uniform_access(args: ResourceValidationArgs, report: ReportViolation
         )
 
 
+@_only(BUCKET)
+def _bucket_no_force_destroy(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    stack = stack_of_urn(args.urn)
+    if stack not in DEV_STACKS and args.props.get("forceDestroy") is True:
+        report(
+            f"forceDestroy is true on stack {stack!r}: deleting the bucket would delete every object in "
+            "it; set force_destroy=False.",
+            args.urn,
+        )
+
+
 # --- Cloud SQL ------------------------------------------------------------------------------
 @_only(SQL_INSTANCE)
 def _sql_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -379,6 +409,37 @@ def _sql_deletion_protection(args: ResourceValidationArgs, report: ReportViolati
             "destroy a registry. Set deletion_protection=True.",
             args.urn,
         )
+    if _get(args.props, "settings", "deletionProtectionEnabled") is not True:
+        report(
+            f"settings.deletionProtectionEnabled is not true on stack {stack!r}; GCP itself must refuse "
+            "to delete the registry (console, gcloud). Set deletion_protection_enabled=True.",
+            args.urn,
+        )
+
+
+def _is_serving_stack(stack: str) -> bool:
+    return bool(stack) and stack not in DEV_STACKS and not is_scale_stack(stack)
+
+
+@_only(SQL_INSTANCE, GKE_CLUSTER)
+def _serving_stack_regional(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    stack = stack_of_urn(args.urn)
+    if not _is_serving_stack(stack):
+        return
+    if args.resource_type == SQL_INSTANCE:
+        availability = _get(args.props, "settings", "availabilityType")
+        if availability != "REGIONAL":
+            report(
+                f"settings.availabilityType is {availability!r} on serving stack {stack!r}; set "
+                "'REGIONAL' (a standby in another zone).",
+                args.urn,
+            )
+    elif not _REGION.match(str(args.props.get("location") or "")):
+        report(
+            f"location is {args.props.get('location')!r} on serving stack {stack!r}: a zonal control "
+            "plane; set a region (e.g. us-central1).",
+            args.urn,
+        )
 
 
 def _stateful_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -421,8 +482,44 @@ def _gke_shielded_nodes(args: ResourceValidationArgs, report: ReportViolation) -
 
 @_only(GKE_CLUSTER)
 def _gke_no_legacy_abac(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.props.get("enableLegacyAbac") is True:
-        report("enableLegacyAbac is true; authorization must be RBAC only.", args.urn)
+    if args.props.get("enableLegacyAbac") is not False:
+        report(
+            f"enableLegacyAbac is {args.props.get('enableLegacyAbac')!r}; set enable_legacy_abac=False "
+            "(authorization is RBAC only).",
+            args.urn,
+        )
+
+
+@_only(GKE_CLUSTER)
+def _gke_no_client_certificate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    issue = _get(args.props, "masterAuth", "clientCertificateConfig", "issueClientCertificate")
+    if issue is not False:
+        report(
+            f"masterAuth.clientCertificateConfig.issueClientCertificate is {issue!r}; set it to False "
+            "(a client certificate is a credential that cannot be revoked).",
+            args.urn,
+        )
+
+
+@_only(GKE_CLUSTER)
+def _gke_no_default_node_pool(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.props.get("removeDefaultNodePool") is not True:
+        report(
+            "removeDefaultNodePool is not true; the default pool runs as the Compute Engine default "
+            "service account without our node settings. Set remove_default_node_pool=True.",
+            args.urn,
+        )
+
+
+@_only(GKE_CLUSTER)
+def _gke_release_channel(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    channel = _get(args.props, "releaseChannel", "channel")
+    if channel not in RELEASE_CHANNELS:
+        report(
+            f"releaseChannel.channel is {channel!r}; enrol the cluster in one of "
+            f"{sorted(RELEASE_CHANNELS)} so the control plane is patched.",
+            args.urn,
+        )
 
 
 @_only(GKE_CLUSTER)
@@ -449,6 +546,80 @@ def _node_pool_auto_repair_upgrade(args: ResourceValidationArgs, report: ReportV
     for key in ("autoRepair", "autoUpgrade"):
         if management.get(key) is not True:
             report(f"management.{key} is not true; node pools repair and patch themselves.", args.urn)
+
+
+@_only(GKE_NODE_POOL)
+def _node_pool_secure_boot(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if _get(args.props, "nodeConfig", "shieldedInstanceConfig", "enableSecureBoot") is not True:
+        report(
+            "nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true; nodes boot verified "
+            "software only.",
+            args.urn,
+        )
+
+
+@_only(GKE_NODE_POOL)
+def _node_pool_metadata_concealed(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    mode = _get(args.props, "nodeConfig", "workloadMetadataConfig", "mode")
+    if mode != NODE_METADATA_MODE:
+        report(
+            f"nodeConfig.workloadMetadataConfig.mode is {mode!r}; set {NODE_METADATA_MODE!r} so pods "
+            "cannot read the node's credentials from the metadata server.",
+            args.urn,
+        )
+    legacy = _get(args.props, "nodeConfig", "metadata", "disable-legacy-endpoints")
+    if legacy != "true":
+        report(
+            f"nodeConfig.metadata.disable-legacy-endpoints is {legacy!r}; set 'true' (the legacy "
+            "metadata endpoints answer without the Metadata-Flavor header).",
+            args.urn,
+        )
+
+
+@_only(GKE_NODE_POOL)
+def _node_pool_service_account(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    account = _get(args.props, "nodeConfig", "serviceAccount")
+    if not account or _DEFAULT_COMPUTE_SA.match(str(account)):
+        report(
+            f"nodeConfig.serviceAccount is {account!r}; nodes run as the stack's own node service "
+            "account, never the Compute Engine default one (a project editor).",
+            args.urn,
+        )
+
+
+@_only(GKE_NODE_POOL)
+def _node_pool_resize_in_place(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    # initialNodeCount is immutable in GKE: a changed value replaces the pool (pulumi-gcp #412).
+    if args.props.get("initialNodeCount") is None:
+        return
+    if not {"initialNodeCount", "initial_node_count"} & set(args.opts.ignore_changes or []):
+        report(
+            "initialNodeCount is set but not in ignore_changes; a resize would replace the pool "
+            "(and lose its nodes' local SSD data). Add ignore_changes=['initialNodeCount'].",
+            args.urn,
+        )
+
+
+def _node_service_account_roles(args: StackValidationArgs, report: ReportViolation) -> None:
+    """The node service accounts hold the node roles of ``infra.iam.NODE_ROLES`` and nothing else."""
+    # The program's own list, loaded when the rule runs (it brings in pulumi_gcp).
+    from infra.iam import NODE_ROLES  # noqa: PLC0415
+
+    node_members = {
+        f"serviceAccount:{account}"
+        for r in args.resources
+        if r.resource_type == GKE_NODE_POOL and (account := _get(r.props, "nodeConfig", "serviceAccount"))
+    }
+    for resource in args.resources:
+        if not _is_iam_type(resource.resource_type):
+            continue
+        for role, member in _iam_members(resource.resource_type, resource.props):
+            if member in node_members and role not in NODE_ROLES:
+                report(
+                    f"grants {role} to the node service account {member}; nodes hold only "
+                    f"{NODE_ROLES} (infra/iam.py): give the workload its own service account.",
+                    resource.urn,
+                )
 
 
 @_only(GKE_NODE_POOL)
@@ -500,11 +671,13 @@ def _no_primitive_roles_for_service_accounts(args: ResourceValidationArgs, repor
             )
 
 
+def _is_active_ingress(props: Mapping[str, Any]) -> bool:
+    return str(props.get("direction") or "INGRESS").upper() == "INGRESS" and props.get("disabled") is not True
+
+
 @_only(FIREWALL)
 def _firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if str(args.props.get("direction") or "INGRESS").upper() != "INGRESS":
-        return
-    if args.props.get("disabled") is True:
+    if not _is_active_ingress(args.props):
         return
     open_ranges = ANYWHERE_RANGES.intersection(str(r) for r in _as_list(args.props.get("sourceRanges")))
     if not open_ranges:
@@ -519,6 +692,42 @@ def _firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportViolat
                 "open to the internet (no shell access except through the notebooks).",
                 args.urn,
             )
+
+
+def _opens_port(rule: Mapping[str, Any], port: int) -> bool:
+    """Whether an ``allows`` entry lets TCP ``port`` through (all protocols and port ranges count)."""
+    if str(_get(rule, "protocol") or "").lower() not in {"tcp", "all"}:
+        return False
+    ports = [str(p) for p in _as_list(_get(rule, "ports"))]
+    if not ports:
+        return True
+    for entry in ports:
+        low, _, high = entry.partition("-")
+        if low.isdigit() and int(low) <= port <= int(high or low):
+            return True
+    return False
+
+
+def _is_private_range(source: str) -> bool:
+    try:
+        return ipaddress.ip_network(source, strict=False).is_private
+    except ValueError:
+        return False  # a range that cannot be read cannot be shown private
+
+
+@_only(FIREWALL)
+def _firewall_qserv_private_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not _is_active_ingress(args.props):
+        return
+    if not any(_opens_port(rule, QSERV_FRONTEND_PORT) for rule in _as_list(args.props.get("allows"))):
+        return
+    public = [str(r) for r in _as_list(args.props.get("sourceRanges")) if not _is_private_range(str(r))]
+    if public:
+        report(
+            f"opens the Qserv front end (tcp:{QSERV_FRONTEND_PORT}) to {', '.join(public)}; Qserv does "
+            "not authenticate users: allow the Science Platform's private ranges only.",
+            args.urn,
+        )
 
 
 def _labels_stack_owner(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -727,6 +936,11 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _policy("bucket-uniform-access", "Buckets use uniform bucket-level access.", _bucket_uniform_access),
     _policy(
+        "bucket-no-force-destroy",
+        "Buckets outside dev are never destroyed with their objects (no force_destroy).",
+        _bucket_no_force_destroy,
+    ),
+    _policy(
         "cloudsql-no-public-ip",
         "Cloud SQL has no public IPv4 and sits on the private network.",
         _sql_no_public_ip,
@@ -737,8 +951,13 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _policy(
         "cloudsql-deletion-protection",
-        "Cloud SQL has deletion protection on outside dev.",
+        "Cloud SQL has deletion protection on outside dev, in Pulumi and in GCP.",
         _sql_deletion_protection,
+    ),
+    _policy(
+        "serving-stacks-highly-available",
+        "On the serving stacks (not dev, not scale tests) Cloud SQL and the GKE control plane are regional.",
+        _serving_stack_regional,
     ),
     _policy(
         "stateful-resources-protected",
@@ -750,6 +969,11 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _policy("gke-shielded-nodes", "GKE uses shielded nodes.", _gke_shielded_nodes),
     _policy("gke-no-legacy-abac", "GKE has legacy ABAC off (RBAC only).", _gke_no_legacy_abac),
     _policy(
+        "gke-no-client-certificate", "GKE issues no client certificate.", _gke_no_client_certificate
+    ),
+    _policy("gke-no-default-node-pool", "GKE removes its default node pool.", _gke_no_default_node_pool),
+    _policy("gke-release-channel", "GKE is enrolled in a release channel.", _gke_release_channel),
+    _policy(
         "gke-master-authorized-networks",
         "GKE control plane is reachable from listed networks only.",
         _gke_master_authorized_networks,
@@ -759,6 +983,28 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "Node pools auto-repair and auto-upgrade.",
         _node_pool_auto_repair_upgrade,
     ),
+    _policy("nodepool-secure-boot", "Node pools boot with secure boot.", _node_pool_secure_boot),
+    _policy(
+        "nodepool-metadata-concealed",
+        "Node pools serve pods the GKE metadata server and disable the legacy metadata endpoints.",
+        _node_pool_metadata_concealed,
+    ),
+    _policy(
+        "nodepool-dedicated-service-account",
+        "Node pools run as a dedicated service account, not the Compute Engine default one.",
+        _node_pool_service_account,
+    ),
+    _policy(
+        "nodepool-resize-in-place",
+        "Node pools ignore changes to initialNodeCount, so a resize never replaces them.",
+        _node_pool_resize_in_place,
+    ),
+    StackValidationPolicy(
+        name="node-service-account-least-privilege",
+        description="The node service accounts are granted the node roles of infra/iam.py only.",
+        validate=_node_service_account_roles,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
     _policy(
         "scale-pool-expires-at",
         "Temporary scale-test node pools carry an expires-at date label.",
@@ -766,13 +1012,18 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _policy(
         "no-primitive-roles-for-service-accounts",
-        "No service account is granted roles/owner or roles/editor.",
+        "No service account is granted roles/owner, roles/editor or roles/viewer.",
         _no_primitive_roles_for_service_accounts,
     ),
     _policy(
         "firewall-https-only-from-internet",
         "No firewall rule opens anything but tcp:443 to 0.0.0.0/0 or ::/0 (no SSH).",
         _firewall_no_open_ingress,
+    ),
+    _policy(
+        "firewall-qserv-private-only",
+        f"No firewall rule opens the Qserv front end (tcp:{QSERV_FRONTEND_PORT}) to a non-private range.",
+        _firewall_qserv_private_only,
     ),
     _policy(
         "labels-stack-owner",
@@ -824,8 +1075,8 @@ def evaluate_inventory(
     once per resource, stack policies once with every resource.
 
     ``resources`` are mock-engine records (objects or dicts with ``type``, ``name``, ``urn``,
-    camelCase ``inputs`` and optionally ``protect``); ``provider_props`` are the default provider's
-    inputs (``defaultLabels``).
+    camelCase ``inputs`` and optionally ``protect`` and ``ignore_changes``); ``provider_props`` are
+    the default provider's inputs (``defaultLabels``).
     """
     provider = (
         PolicyProviderResource("pulumi:providers:gcp", dict(provider_props), "", "default")
@@ -844,7 +1095,7 @@ def evaluate_inventory(
             name=str(_field(resource, "name")),
             opts=PolicyResourceOptions(
                 bool(_field(resource, "protect", default=False)),
-                [],
+                [str(path) for path in _field(resource, "ignore_changes", "ignoreChanges", default=[])],
                 None,
                 [],
                 PolicyCustomTimeouts(0, 0, 0),

@@ -1,6 +1,6 @@
 """Golden files of `gates.json`: the report format is reviewed as a diff.
 
-Regenerate after an intended change with ``IDF_UPDATE_GOLDEN=1 .venv/bin/pytest tests/gates/test_golden.py``
+Regenerate after an intended change with ``.venv/bin/pytest tests/gates/test_golden.py --update-test-data``
 and review the diff. Times, durations and temporary paths are normalised before comparison.
 """
 
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+from support.testdata import compare_text
 
 from idf_ops.gates.render import write_all
 from idf_ops.gates.report import Report
@@ -52,15 +51,8 @@ def attestations_file(tmp_path: Path) -> Path:
     return path
 
 
-def compare(name: str, data: dict[str, Any]) -> None:
-    path = GOLDEN_DIR / name
-    rendered = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("IDF_UPDATE_GOLDEN") == "1":
-        path.write_text(rendered)
-    if not path.exists():
-        pytest.fail(f"{path} missing: run with IDF_UPDATE_GOLDEN=1 to create it")
-    expected = path.read_text()
-    assert rendered == expected, f"{name} differs; if intended, regenerate (IDF_UPDATE_GOLDEN=1):\n{rendered}"
+def compare(name: str, data: dict[str, Any], update: bool) -> None:
+    compare_text(GOLDEN_DIR / name, json.dumps(data, indent=2, sort_keys=True) + "\n", update)
 
 
 def offline_report(state: Path, tmp_path: Path) -> Report:
@@ -68,22 +60,24 @@ def offline_report(state: Path, tmp_path: Path) -> Report:
     return check_gates("planned", [], today=TODAY, now=NOW, attestations_path=attestations_file(tmp_path))
 
 
-def test_gates_json_offline_plan_golden(state_dir: Path, tmp_path: Path) -> None:
+def test_gates_json_offline_plan_golden(state_dir: Path, tmp_path: Path, update_test_data: bool) -> None:
     report = offline_report(state_dir, tmp_path)
     out = tmp_path / "board"
     write_all(report, out)
     written = Report.model_validate_json((out / "gates.json").read_text())
-    compare("offline-plan.gates.json", normalise(written, state_dir, tmp_path))
+    compare("offline-plan.gates.json", normalise(written, state_dir, tmp_path), update_test_data)
 
 
-def test_gates_json_dead_local_stack_golden(state_dir: Path, tmp_path: Path, closed_port: int) -> None:
+def test_gates_json_dead_local_stack_golden(
+    state_dir: Path, tmp_path: Path, closed_port: int, update_test_data: bool
+) -> None:
     write_outputs(state_dir, local_outputs("dead", closed_port, tmp_path))
     report = check_gates(
         "dead", ["L2-DP-0010", "L3-MW-0010", "L3-PR-0010", "L3-CE-0020"], today=TODAY, now=NOW
     )
     data = normalise(report, state_dir, tmp_path)
     text = json.dumps(data).replace(str(closed_port), "<port>")
-    compare("dead-local.gates.json", json.loads(text))
+    compare("dead-local.gates.json", json.loads(text), update_test_data)
 
 
 def test_golden_catches_a_changed_status(state_dir: Path, tmp_path: Path) -> None:

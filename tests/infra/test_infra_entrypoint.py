@@ -12,6 +12,7 @@ import pulumi
 import pytest
 import yaml
 from pulumi.runtime import config as runtime_config
+from support.mocks import Mocks, use_mocks
 
 from infra.config import pulumi_config_from_mapping
 
@@ -20,21 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 ENTRY = REPO / "infra"
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.types: list[str] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.types.append(args.typ)
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
-        return {"number": "1"}
-
-
-def _configure(stack: str, mutate: Any = None) -> _Mocks:
-    mocks = _Mocks()
-    pulumi.runtime.set_mocks(mocks, project="idf", stack=stack, preview=True)
+def _configure(stack: str, mutate: Any = None) -> Mocks:
+    mocks = use_mocks(stack, preview=True)
     doc = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())
     if mutate:
         mutate(doc)

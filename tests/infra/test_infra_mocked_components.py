@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from support.mocks import use_mocks
 
 from infra.cloudsql import RegistryDatabase, RegistryDatabaseArgs
 from infra.config import load_stack_file, resolve_stack_file
@@ -15,36 +16,37 @@ from infra.network import Network, NetworkArgs
 from infra.node_pools import pool_labels
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        state = dict(args.inputs)
-        if args.typ == "gcp:container/cluster:Cluster":
-            state["endpoint"] = "203.0.113.9"
-            state["masterAuth"] = {"clusterCaCertificate": "Q0E="}
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = pulumi.Output.secret("not-a-real-password")
-        if args.typ == "gcp:serviceaccount/account:Account":
-            state["email"] = f"{args.inputs['accountId']}@p.iam.gserviceaccount.com"
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
-        return {"number": "123"} if "getProject" in args.token else {}
-
-
 @pytest.fixture
 def dev_config() -> Any:
-    pulumi.runtime.set_mocks(_Mocks(), project="idf", stack="dev", preview=False)
+    use_mocks("dev")
     return load_stack_file(resolve_stack_file("dev"))
 
 
 @pulumi.runtime.test
 def test_registry_passwords_are_secret(dev_config: Any) -> Any:
-    network = Network("t", NetworkArgs(config=dev_config, private_services_access=True))
+    labels = dev_config.labels()
+    network = Network(
+        "t",
+        NetworkArgs(
+            network=dev_config.network,
+            project=dev_config.gcp_project,
+            region=dev_config.gcp_region,
+            labels=labels,
+            description="test",
+            private_services_access=True,
+        ),
+    )
     assert network.private_services is not None
+    assert dev_config.cloudsql is not None
     registry = RegistryDatabase(
         "t",
         RegistryDatabaseArgs(
-            config=dev_config, network_id=network.vpc.id, private_services=network.private_services
+            cloudsql=dev_config.cloudsql,
+            project=dev_config.gcp_project,
+            region=dev_config.gcp_region,
+            labels=labels,
+            network_id=network.vpc.id,
+            private_services=network.private_services,
         ),
     )
 
@@ -67,7 +69,7 @@ def test_kubeconfig_has_endpoint_and_ca(dev_config: Any) -> Any:
 @pulumi.runtime.test
 def test_node_pool_labels_of_temporary_pool() -> Any:
     cfg = load_stack_file(resolve_stack_file("qserv-scale75"))
-    labels = pool_labels(cfg, "qserv_worker", cfg.node_pools["qserv_worker"])
+    labels = pool_labels(cfg.labels(), "qserv_worker", cfg.node_pools["qserv_worker"])
     assert labels["purpose"] == "scale-test"
     assert labels["owner"] == cfg.meta.owner
     expires = cfg.node_pools["qserv_worker"].expires_at

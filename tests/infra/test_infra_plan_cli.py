@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import yaml
+from support.stacks import STACKS
 
 from idf_core.contract import load_outputs
 from idf_core.errors import BadInput
@@ -55,7 +57,7 @@ def test_plan_dp01_json(state: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_plan_all_stacks(state: Path) -> None:
     assert main(["plan", "--all", "--quiet"]) == 0
-    for stack in ("dev", "dp01", "dp02", "qserv-scale75"):
+    for stack in STACKS:
         assert load_outputs(stack).offline_plan is True
 
 
@@ -75,7 +77,7 @@ def test_plan_bad_config_is_exit_2(state: Path, capsys: pytest.CaptureFixture[st
     assert str(path) in err and "config.idf:node_pools.core.max_nodes" in err
 
 
-def test_manifests_are_valid_and_validation_can_fail(plans: dict[str, OfflinePlan]) -> None:
+def test_manifests_are_valid_and_validation_can_fail(plans: Mapping[str, OfflinePlan]) -> None:
     manifests = manifests_of(plans["dp01"])
     kinds = {m["kind"] for m in manifests}
     assert {"Namespace", "ResourceQuota", "ServiceAccount", "StorageClass", "Qserv"} <= kinds
@@ -96,7 +98,7 @@ def test_manifests_are_valid_and_validation_can_fail(plans: dict[str, OfflinePla
     assert any("'dbImage' is a required property" in p for p in problems), problems
 
 
-def test_pool_resize_does_not_replace_the_pool(plans: dict[str, OfflinePlan]) -> None:
+def test_pool_resize_does_not_replace_the_pool(plans: Mapping[str, OfflinePlan]) -> None:
     """Changing node counts changes only autoscaling bounds: same URN, same immutable inputs,
     and initialNodeCount (ForceNew in GKE) is ignored by the engine after creation."""
     before = plans["dp01"]

@@ -8,13 +8,17 @@ stack tests read the offline plans of the real stack files (the same mock engine
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from support.mocks import use_mocks
+from support.stacks import STACKS
 
+from idf_core.facts import pool_name
 from idf_ops.plan.engine import OfflinePlan
 from infra import qserv_local_ssd
 from infra.config import StackConfig, load_stack_file, resolve_stack_file, validate_config_mapping
@@ -36,27 +40,30 @@ LOCAL_SSD_ONLY_TYPES = (
 BACKENDS = {"dev": True, "qserv-scale75": True, "dp01": False, "dp02": False}
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
+def _on_local_ssd(stack: str) -> bool:
+    """What the stack file asks for (BACKENDS pins it for the stacks above)."""
+    qserv = load_stack_file(resolve_stack_file(stack)).qserv
+    return qserv is not None and qserv.worker_volume == "local-nvme-ssd"
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
-        return {}
+
+def test_known_stacks_keep_their_backend() -> None:
+    assert {stack: _on_local_ssd(stack) for stack in BACKENDS} == BACKENDS
 
 
 @pytest.fixture
 def scale_config() -> StackConfig:
-    pulumi.runtime.set_mocks(_Mocks(), project="idf", stack="qserv-scale75", preview=False)
+    use_mocks("qserv-scale75")
     return load_stack_file(resolve_stack_file("qserv-scale75"))
 
 
 def _component(cfg: StackConfig) -> QservLocalSsd:
     provider = k8s.Provider("t-provider", kubeconfig="{}")
+    assert cfg.qserv is not None
     return QservLocalSsd(
         "t",
         QservLocalSsdArgs(
-            config=cfg,
-            worker_pool_name="idf-qserv-scale75-qserv-worker",
+            worker_pool=cfg.node_pools[cfg.qserv.worker_pool],
+            worker_pool_name=pool_name(f"idf-{cfg.stack}", cfg.qserv.worker_pool),
             provider=provider,
             depends_on=[],
             labels={"idf.lsst.io/stack": cfg.stack},
@@ -139,14 +146,14 @@ def test_provisioner_config_maps_our_class_to_the_discovery_dir() -> None:
     }
 
 
-@pytest.mark.parametrize("stack", sorted(BACKENDS))
+@pytest.mark.parametrize("stack", STACKS)
 def test_local_ssd_objects_exist_only_with_the_local_backend(
-    plans: dict[str, OfflinePlan], stack: str
+    plans: Mapping[str, OfflinePlan], stack: str
 ) -> None:
     plan = plans[stack]
     present = {t for t in LOCAL_SSD_ONLY_TYPES if plan.of_type(t)}
     classes = {r.inputs["metadata"]["name"] for r in plan.of_type(STORAGE_CLASS)}
-    if BACKENDS[stack]:
+    if _on_local_ssd(stack):
         assert present == set(LOCAL_SSD_ONLY_TYPES)
         assert classes == {PD_STORAGE_CLASS, qserv_local_ssd.STORAGE_CLASS}
     else:
@@ -154,16 +161,16 @@ def test_local_ssd_objects_exist_only_with_the_local_backend(
         assert classes == {PD_STORAGE_CLASS}
 
 
-@pytest.mark.parametrize("stack", sorted(BACKENDS))
-def test_qserv_cr_workers_claim_the_backend_class(plans: dict[str, OfflinePlan], stack: str) -> None:
+@pytest.mark.parametrize("stack", STACKS)
+def test_qserv_cr_workers_claim_the_backend_class(plans: Mapping[str, OfflinePlan], stack: str) -> None:
     (cr,) = plans[stack].of_type(QSERV)
-    expected = qserv_local_ssd.STORAGE_CLASS if BACKENDS[stack] else PD_STORAGE_CLASS
+    expected = qserv_local_ssd.STORAGE_CLASS if _on_local_ssd(stack) else PD_STORAGE_CLASS
     assert cr.inputs["spec"]["worker"]["storageClassName"] == expected, cr.urn
     assert cr.inputs["spec"]["czar"]["storageClassName"] == PD_STORAGE_CLASS, cr.urn
 
 
-@pytest.mark.parametrize("stack", [s for s, local in BACKENDS.items() if local])
-def test_daemonsets_select_the_real_worker_pool(plans: dict[str, OfflinePlan], stack: str) -> None:
+@pytest.mark.parametrize("stack", [s for s in STACKS if _on_local_ssd(s)])
+def test_daemonsets_select_the_real_worker_pool(plans: Mapping[str, OfflinePlan], stack: str) -> None:
     """The nodeSelector names the NodePool the program creates for the Qserv workers (by its GKE
     name), and that pool has local SSDs."""
     plan = plans[stack]
@@ -186,9 +193,16 @@ def test_switching_the_backend_switches_the_worker_class() -> None:
     """The same config on persistent disk (its pool stripped of SSDs, as validation demands) gets the
     PD class: the choice comes from worker_volume, not from the stack's name."""
     doc = {"config": dict(load_stack_file(resolve_stack_file("dev")).model_dump(by_alias=True, mode="json"))}
-    assert worker_storage_class(validate_config_mapping(doc, "dev", "dev")) == qserv_local_ssd.STORAGE_CLASS
+    local = validate_config_mapping(doc, "dev", "dev").qserv
+    assert local is not None
+    assert worker_storage_class(local) == qserv_local_ssd.STORAGE_CLASS
     doc["config"]["idf:qserv"]["worker_volume"] = "persistent-disk"
     doc["config"]["idf:node_pools"]["qserv_worker"]["local_nvme_ssd_count"] = 0
     cfg = validate_config_mapping(doc, "dev", "dev")
-    spec = qserv_spec(cfg, {k: k for k in cfg.node_pools}, None)
+    assert cfg.qserv is not None
+    names = {key: pool_name("idf-dev", key) for key in cfg.node_pools}
+    spec = qserv_spec(cfg.qserv, cfg.node_pools, names, None)
     assert spec["worker"]["storageClassName"] == PD_STORAGE_CLASS
+    assert spec["worker"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ][0]["matchExpressions"][0]["values"] == ["idf-dev-qserv-worker"]

@@ -23,9 +23,10 @@ def urn(stack: str, resource_type: str, name: str) -> str:
 STATEFUL = {"gcp:storage/bucket:Bucket", "gcp:sql/databaseInstance:DatabaseInstance"}
 
 
-def _resource(stack: str, resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def _resource(stack: str, resource_type: str, name: str, inputs: dict[str, Any],
+              ignore_changes: list[str] | None = None) -> dict[str, Any]:
     return {"type": resource_type, "name": name, "urn": urn(stack, resource_type, name), "inputs": inputs,
-            "protect": resource_type in STATEFUL}
+            "protect": resource_type in STATEFUL, "ignore_changes": ignore_changes or []}
 
 
 def _pod_template(name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +82,7 @@ def _kubernetes(stack: str, local_ssd: bool) -> list[dict[str, Any]]:
 def baseline_inventory(stack: str) -> list[dict[str, Any]]:
     """A compliant inventory for ``stack`` (a fresh deep copy each call)."""
     labels = {"stack": stack, "owner": "rubin-idf"}
+    node_account = f"gke-nodes-{stack}@rubin-idf-{stack}.iam.gserviceaccount.com"
     pool_labels = dict(labels)
     # The scale stack keeps Qserv worker data on local NVMe SSD; the serving stacks on persistent disk.
     local_ssd = stack.startswith("qserv-scale")
@@ -90,7 +92,7 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
         _resource(stack, "gcp:storage/bucket:Bucket", f"{stack}-butler-datastore", {
             "location": "US-CENTRAL1", "uniformBucketLevelAccess": True,
             "publicAccessPrevention": "enforced", "labels": dict(labels),
-            "versioning": {"enabled": True},
+            "versioning": {"enabled": True}, "forceDestroy": False,
         }),
         _resource(stack, "gcp:storage/bucketIAMMember:BucketIAMMember", f"{stack}-butler-reader", {
             "bucket": f"{stack}-butler-datastore", "role": "roles/storage.objectViewer",
@@ -100,7 +102,8 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
             "databaseVersion": "POSTGRES_15", "region": "us-central1",
             "deletionProtection": True,
             "settings": {
-                "tier": "db-custom-4-26624", "userLabels": dict(labels),
+                "tier": "db-custom-4-26624", "userLabels": dict(labels), "availabilityType": "REGIONAL",
+                "deletionProtectionEnabled": True,
                 "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": "projects/p/global/networks/idf",
                                     "sslMode": "ENCRYPTED_ONLY"},
                 "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
@@ -112,17 +115,23 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
                                      "masterIpv4CidrBlock": "172.16.0.0/28"},
             "workloadIdentityConfig": {"workloadPool": f"rubin-idf-{stack}.svc.id.goog"},
             "enableShieldedNodes": True, "enableLegacyAbac": False,
+            "masterAuth": {"clientCertificateConfig": {"issueClientCertificate": False}},
+            "releaseChannel": {"channel": "STABLE"},
             "masterAuthorizedNetworksConfig": {"cidrBlocks": [
                 {"cidrBlock": "140.252.0.0/16", "displayName": "rubin-admin"}]},
             "resourceLabels": dict(labels),
         }),
         _resource(stack, "gcp:container/nodePool:NodePool", f"{stack}-qserv-workers", {
-            "cluster": f"{stack}-gke", "nodeCount": 5.0, "name": f"{stack}-qserv-workers",
+            "cluster": f"{stack}-gke", "initialNodeCount": 5.0, "name": f"{stack}-qserv-workers",
             "management": {"autoRepair": True, "autoUpgrade": True},
             "nodeConfig": {"machineType": "n2-standard-16", "resourceLabels": dict(pool_labels),
                            "labels": {"idf.lsst.cloud/role": "qserv-worker"},
+                           "serviceAccount": node_account,
+                           "shieldedInstanceConfig": {"enableSecureBoot": True},
+                           "workloadMetadataConfig": {"mode": "GKE_METADATA"},
+                           "metadata": {"disable-legacy-endpoints": "true"},
                            **({"localNvmeSsdBlockConfig": {"localSsdCount": 24.0}} if local_ssd else {})},
-        }),
+        }, ignore_changes=["initialNodeCount"]),
         *_kubernetes(stack, local_ssd),
         _resource(stack, "gcp:compute/firewall:Firewall", f"{stack}-allow-https", {
             "network": "idf", "direction": "INGRESS", "sourceRanges": ["0.0.0.0/0"],
@@ -132,9 +141,17 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
             "network": "idf", "direction": "INGRESS", "sourceRanges": ["10.0.0.0/8"],
             "allows": [{"protocol": "tcp", "ports": ["0-65535"]}],
         }),
+        _resource(stack, "gcp:compute/firewall:Firewall", f"{stack}-allow-qserv-frontend", {
+            "network": "idf", "direction": "INGRESS", "sourceRanges": ["10.132.0.0/14"],
+            "allows": [{"protocol": "tcp", "ports": ["4040"]}], "targetTags": ["qserv-czar"],
+        }),
         _resource(stack, "gcp:projects/iAMMember:IAMMember", f"{stack}-butler-sql-client", {
             "project": f"rubin-idf-{stack}", "role": "roles/cloudsql.client",
             "member": f"serviceAccount:butler@rubin-idf-{stack}.iam.gserviceaccount.com",
+        }),
+        _resource(stack, "gcp:projects/iAMMember:IAMMember", f"{stack}-gke-nodes-log-writer", {
+            "project": f"rubin-idf-{stack}", "role": "roles/logging.logWriter",
+            "member": f"serviceAccount:{node_account}",
         }),
         _resource(stack, "gcp:serviceaccount/account:Account", f"{stack}-butler", {"accountId": "butler"}),
     ]

@@ -1,7 +1,8 @@
 """Every policy catches a resource broken on purpose: one case per mutation, the policy in the id.
 
 Each case starts from the compliant baseline (which has zero violations, checked first), applies
-one mutation, and expects exactly the named policy to fire on the mutated resource.
+one mutation, and expects exactly the named policy to fire on the mutated resource (plus, where
+stated, the other policies whose meaning the same change breaks too).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from support.stacks import STACKS
 
 from infra.policy.rules import POLICIES, evaluate_inventory, parse_expires_at
 from policy.baseline import baseline_inventory, urn
@@ -35,6 +37,7 @@ class Mutation:
     case: str
     mutate: Callable[[Inventory, str], str]  # returns the URN of the offending resource
     stack: str = "dp01"
+    also: frozenset[str] = frozenset()  # other policies the same change rightly breaks
 
 
 def _first(inventory: Inventory, resource_type: str, index: int = 0) -> dict[str, Any]:
@@ -61,6 +64,15 @@ def _protect(resource_type: str, protect: bool) -> Callable[[Inventory, str], st
     def mutate(inventory: Inventory, _stack: str) -> str:
         resource = _first(inventory, resource_type)
         resource["protect"] = protect
+        return str(resource["urn"])
+
+    return mutate
+
+
+def _ignore_changes(resource_type: str, paths: list[str]) -> Callable[[Inventory, str], str]:
+    def mutate(inventory: Inventory, _stack: str) -> str:
+        resource = _first(inventory, resource_type)
+        resource["ignore_changes"] = paths
         return str(resource["urn"])
 
     return mutate
@@ -214,6 +226,13 @@ MUTATIONS = [
     Mutation("cloudsql-deletion-protection", "dp01-off", _set(SQL, "deletionProtection", False)),
     Mutation("cloudsql-deletion-protection", "dp02-unset", _set(SQL, "deletionProtection", _DELETE), "dp02"),
     Mutation(
+        "cloudsql-deletion-protection",
+        "gcp-side-off",
+        _set(SQL, "settings.deletionProtectionEnabled", False),
+    ),
+    Mutation("bucket-no-force-destroy", "on", _set(BUCKET, "forceDestroy", True)),
+    Mutation("bucket-no-force-destroy", "on-dp02", _set(BUCKET, "forceDestroy", True), "dp02"),
+    Mutation(
         "gke-private-nodes", "public-nodes", _set(CLUSTER, "privateClusterConfig.enablePrivateNodes", False)
     ),
     Mutation("stateful-resources-protected", "registry-unprotected", _protect(SQL, False)),
@@ -223,6 +242,25 @@ MUTATIONS = [
     Mutation("gke-workload-identity", "bad-pool", _set(CLUSTER, "workloadIdentityConfig.workloadPool", "x")),
     Mutation("gke-shielded-nodes", "off", _set(CLUSTER, "enableShieldedNodes", False)),
     Mutation("gke-no-legacy-abac", "on", _set(CLUSTER, "enableLegacyAbac", True)),
+    Mutation("gke-no-legacy-abac", "unset", _set(CLUSTER, "enableLegacyAbac", _DELETE)),
+    Mutation(
+        "gke-no-client-certificate",
+        "issued",
+        _set(CLUSTER, "masterAuth.clientCertificateConfig.issueClientCertificate", True),
+    ),
+    Mutation("gke-no-client-certificate", "unset", _set(CLUSTER, "masterAuth", _DELETE)),
+    Mutation("gke-no-default-node-pool", "kept", _set(CLUSTER, "removeDefaultNodePool", False)),
+    Mutation("gke-release-channel", "none", _set(CLUSTER, "releaseChannel", _DELETE)),
+    Mutation("gke-release-channel", "unspecified", _set(CLUSTER, "releaseChannel.channel", "UNSPECIFIED")),
+    Mutation(
+        "serving-stacks-highly-available", "zonal-control-plane", _set(CLUSTER, "location", "us-central1-b")
+    ),
+    Mutation(
+        "serving-stacks-highly-available",
+        "zonal-registry-dp02",
+        _set(SQL, "settings.availabilityType", "ZONAL"),
+        "dp02",
+    ),
     Mutation(
         "gke-master-authorized-networks", "none", _set(CLUSTER, "masterAuthorizedNetworksConfig", _DELETE)
     ),
@@ -233,6 +271,48 @@ MUTATIONS = [
     ),
     Mutation("nodepool-auto-repair-upgrade", "no-repair", _set(POOL, "management.autoRepair", False)),
     Mutation("nodepool-auto-repair-upgrade", "no-upgrade", _set(POOL, "management.autoUpgrade", _DELETE)),
+    Mutation(
+        "nodepool-secure-boot", "off", _set(POOL, "nodeConfig.shieldedInstanceConfig.enableSecureBoot", False)
+    ),
+    Mutation("nodepool-secure-boot", "unset", _set(POOL, "nodeConfig.shieldedInstanceConfig", _DELETE)),
+    Mutation(
+        "nodepool-metadata-concealed",
+        "gce-metadata",
+        _set(POOL, "nodeConfig.workloadMetadataConfig.mode", "GCE_METADATA"),
+    ),
+    Mutation(
+        "nodepool-metadata-concealed",
+        "legacy-endpoints-on",
+        _set(POOL, "nodeConfig.metadata.disable-legacy-endpoints", "false"),
+    ),
+    Mutation(
+        "nodepool-dedicated-service-account",
+        "compute-default",
+        _set(POOL, "nodeConfig.serviceAccount", "123456789012-compute@developer.gserviceaccount.com"),
+    ),
+    Mutation("nodepool-dedicated-service-account", "unset", _set(POOL, "nodeConfig.serviceAccount", _DELETE)),
+    Mutation("nodepool-resize-in-place", "not-ignored", _ignore_changes(POOL, ["nodeCount"])),
+    Mutation(
+        "node-service-account-least-privilege",
+        "storage-admin-on-nodes",
+        _add(
+            "gcp:projects/iAMMember:IAMMember",
+            "nodes-storage-admin",
+            {"project": "p", "role": "roles/storage.admin",
+             "member": "serviceAccount:gke-nodes-STACK@rubin-idf-STACK.iam.gserviceaccount.com"},
+        ),
+    ),
+    Mutation(
+        "node-service-account-least-privilege",
+        "bucket-binding-to-nodes",
+        _add(
+            "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+            "nodes-read-datastore",
+            {"bucket": "b", "role": "roles/storage.objectViewer",
+             "members": ["serviceAccount:gke-nodes-STACK@rubin-idf-STACK.iam.gserviceaccount.com"]},
+        ),
+        "dp02",
+    ),
     Mutation(
         "scale-pool-expires-at",
         "scale-stack-no-expiry",
@@ -287,6 +367,15 @@ MUTATIONS = [
     ),
     Mutation(
         "no-primitive-roles-for-service-accounts",
+        "project-viewer",
+        _add(
+            "gcp:projects/iAMMember:IAMMember",
+            "ci-viewer",
+            {"project": "p", "role": "roles/viewer", "member": SA},
+        ),
+    ),
+    Mutation(
+        "no-primitive-roles-for-service-accounts",
         "bucket-owner",
         _add(
             "gcp:storage/bucketIAMMember:BucketIAMMember",
@@ -311,6 +400,7 @@ MUTATIONS = [
         "firewall-https-only-from-internet",
         "qserv-4040-anywhere",
         _set(FIREWALL, "allows", [{"protocol": "tcp", "ports": ["443", "4040"]}]),
+        also=frozenset({"firewall-qserv-private-only"}),
     ),
     Mutation(
         "firewall-https-only-from-internet",
@@ -325,11 +415,25 @@ MUTATIONS = [
                 "allows": [{"protocol": "all"}],
             },
         ),
+        also=frozenset({"firewall-qserv-private-only"}),
     ),
     Mutation(
         "firewall-https-only-from-internet",
         "widened-internal-rule",
         _set(FIREWALL, "sourceRanges", ["10.0.0.0/8", "0.0.0.0/0"], index=1),
+        also=frozenset({"firewall-qserv-private-only"}),
+    ),
+    Mutation(
+        "firewall-qserv-private-only",
+        "frontend-from-admin-network",
+        _set(FIREWALL, "sourceRanges", ["10.132.0.0/14", "140.252.0.0/16"], index=2),
+    ),
+    Mutation(
+        "firewall-qserv-private-only",
+        "port-range-from-iap",
+        _add(FIREWALL, "allow-iap-range", {
+            "network": "idf", "sourceRanges": ["35.235.240.0/20"],
+            "allows": [{"protocol": "tcp", "ports": ["22", "4000-4100"]}]}),
     ),
     Mutation("labels-stack-owner", "bucket-no-owner", _set(BUCKET, "labels.owner", _DELETE)),
     Mutation("labels-stack-owner", "sql-no-labels", _set(SQL, "settings.userLabels", _DELETE)),
@@ -411,7 +515,7 @@ MUTATIONS = [
 ]
 
 
-@pytest.mark.parametrize("stack", ["dev", "dp01", "dp02", "qserv-scale75"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_baseline_is_compliant(stack: str) -> None:
     violations = evaluate_inventory(baseline_inventory(stack))
     assert violations == [], "\n".join(map(str, violations))
@@ -423,8 +527,11 @@ def test_mutation_is_caught(mutation: Mutation) -> None:
     offender = mutation.mutate(inventory, mutation.stack)
     violations = evaluate_inventory(inventory)
     assert violations, f"{mutation.policy} missed the mutation {mutation.case}"
-    assert {v.policy for v in violations} == {mutation.policy}, "\n".join(map(str, violations))
+    fired = {v.policy for v in violations}
+    assert fired == {mutation.policy, *mutation.also}, "\n".join(map(str, violations))
     assert {v.urn for v in violations} == {offender}
+    # The failure message names the resource, so a person can find it.
+    assert all(offender in str(v) for v in violations)
 
 
 def test_every_policy_has_a_mutation() -> None:
@@ -434,7 +541,18 @@ def test_every_policy_has_a_mutation() -> None:
 def test_dev_may_drop_its_registry() -> None:
     inventory = baseline_inventory("dev")
     _set(SQL, "deletionProtection", False)(inventory, "dev")
+    _set(SQL, "settings.deletionProtectionEnabled", False)(inventory, "dev")
     _protect(SQL, False)(inventory, "dev")
+    _set(BUCKET, "forceDestroy", True)(inventory, "dev")
+    assert evaluate_inventory(inventory) == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "qserv-scale75"])
+def test_dev_and_scale_stacks_may_be_zonal(stack: str) -> None:
+    inventory = baseline_inventory(stack)
+    _set(CLUSTER, "location", "us-central1-b")(inventory, stack)
+    if stack == "dev":
+        _set(SQL, "settings.availabilityType", "ZONAL")(inventory, stack)
     assert evaluate_inventory(inventory) == []
 
 

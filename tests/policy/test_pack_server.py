@@ -42,6 +42,7 @@ GOOD_SQL = {
     "databaseVersion": "POSTGRES_15", "deletionProtection": True,
     "settings": {
         "tier": "db-custom-4-26624", "userLabels": {"stack": "dp01", "owner": "rubin-idf"},
+        "availabilityType": "REGIONAL", "deletionProtectionEnabled": True,
         "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": "projects/p/global/networks/idf",
                             "sslMode": "ENCRYPTED_ONLY"},
         "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
@@ -85,3 +86,32 @@ def test_pack_reads_nested_inputs(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> N
         "ipv4Enabled": True, "privateNetwork": "n", "sslMode": "ENCRYPTED_ONLY",
         "authorizedNetworks": [{"value": "0.0.0.0/0"}]}}}
     assert _analyze(analyzer, public, protect=True, resource_type=SQL) == ["cloudsql-no-public-ip"] * 2
+
+
+def _stack_resource(resource_type: str, name: str, props: dict[str, object]) -> analyzer_pb2.AnalyzerResource:
+    properties = struct_pb2.Struct()
+    properties.update(props)
+    return analyzer_pb2.AnalyzerResource(
+        type=resource_type, name=name, urn=f"urn:pulumi:dp01::idf::{resource_type}::{name}",
+        properties=properties, options=analyzer_pb2.AnalyzerResourceOptions(),
+    )
+
+
+def test_pack_runs_stack_policies(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """A stack policy (here the node roles one, which loads infra.iam when it runs) answers
+    AnalyzeStack in the pack's own process."""
+    account = "gke-nodes-dp01@rubin-idf-dp01.iam.gserviceaccount.com"
+    pool = _stack_resource(
+        "gcp:container/nodePool:NodePool", "pool", {"nodeConfig": {"serviceAccount": account}}
+    )
+
+    def grant(role: str) -> analyzer_pb2.AnalyzerResource:
+        return _stack_resource("gcp:projects/iAMMember:IAMMember", role.rsplit(".", 1)[-1],
+                               {"project": "p", "role": role, "member": f"serviceAccount:{account}"})
+
+    def names(*resources: analyzer_pb2.AnalyzerResource) -> list[str]:
+        request = analyzer_pb2.AnalyzeStackRequest(resources=list(resources))
+        return sorted(d.policyName for d in analyzer.AnalyzeStack(request, timeout=60).diagnostics)
+
+    assert names(pool, grant("roles/logging.logWriter")) == []
+    assert names(pool, grant("roles/storage.admin")) == ["node-service-account-least-privilege"]

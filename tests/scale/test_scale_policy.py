@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
-from idf_core.paths import STACKS_DIR
 from idf_ops.cost.prices import load_price_table
+from idf_ops.plan.engine import OfflinePlan
 from idf_ops.scale.offline import offline_plan
 from idf_ops.scale.plan import plan_scale_test
 from idf_ops.scale.sizing import SizingInputs
@@ -48,13 +47,12 @@ def test_the_generated_scale_stack_passes_on_the_mock_engine_inventory() -> None
     assert evaluate_inventory(plan.resources, policies=SCALE_STACK_POLICIES) == []
 
 
-def test_dp01s_inventory_under_a_scale_stack_name_is_refused() -> None:
+def test_dp01s_inventory_under_a_scale_stack_name_is_refused(plans: Mapping[str, OfflinePlan]) -> None:
     # The same inventory as dp01 (Cloud SQL + buckets) planned as a scale stack: the rule fires.
-    dp01 = yaml.safe_load((STACKS_DIR / "Pulumi.dp01.yaml").read_text())
-    plan = offline_plan("dp01", dp01)
     as_scale = [
-        {**r, "urn": r["urn"].replace("urn:pulumi:dp01::", "urn:pulumi:qserv-scale-x::")}
-        for r in plan.resources
+        {**r.to_json(), "urn": r.urn.replace("urn:pulumi:dp01::", "urn:pulumi:qserv-scale-x::")}
+        for r in plans["dp01"].resources
+        if r.custom
     ]
     kinds = {
         v.urn.split("::")[2].split("$")[-1]

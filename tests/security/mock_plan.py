@@ -1,7 +1,8 @@
 """Run a Pulumi program under the mock engine and record what secrecy each value has.
 
-The mock gives every generated secret (``random:*`` results) a unique marker value and returns
-it *plain*, as the mock engine does (it ignores ``additional_secret_outputs``, FIELD-NOTES): so a
+The mock (``support.mocks``) gives every generated secret (``random:*`` results) a unique marker
+value and returns it *plain*, as the mock engine does (it ignores ``additional_secret_outputs``,
+FIELD-NOTES): so a
 marker that reaches a resource input or a stack export unwrapped is a leak the program itself
 caused, and one that arrives wrapped as a secret was protected by the program or the provider SDK.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
+from support.mocks import Mocks, use_mocks
 
 __all__ = ["SECRET_SIG", "PlanCapture", "Recorded", "run_mocked"]
 
@@ -42,6 +44,12 @@ class PlanCapture:
     secret_outputs_by_name: dict[str, list[str]] = field(default_factory=dict)
     exports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # key -> (JSON value, is_secret)
     markers: set[str] = field(default_factory=set)
+
+    def new_marker(self, name: str) -> str:
+        """A unique plain value for the generated secret of resource ``name``."""
+        marker = f"{MARKER}{len(self.markers)}x{name}"
+        self.markers.add(marker)
+        return marker
 
     def plain_leaks(self) -> list[str]:
         """Where a generated secret appears unwrapped: resource inputs and non-secret exports."""
@@ -71,30 +79,10 @@ def _plain_marker_paths(node: Any, path: str, markers: set[str]) -> list[str]:
     return []
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, capture: PlanCapture) -> None:
-        self.capture = capture
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        outputs = dict(args.inputs)
-        if args.typ.startswith("random:"):
-            marker = f"{MARKER}{len(self.capture.markers)}x{args.name}"
-            self.capture.markers.add(marker)
-            outputs["result"] = marker
-        if args.typ == "gcp:container/cluster:Cluster":
-            outputs.setdefault("endpoint", "10.0.0.2")
-            outputs.setdefault("masterAuth", {"clusterCaCertificate": "Y2E="})
-        self.capture.resources.append(Recorded(args.typ, args.name, dict(args.inputs), []))
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-
 def run_mocked(stack: str, program: Callable[[], dict[str, Any]]) -> PlanCapture:
     """Run ``program`` (returns its exports) under fresh mocks for ``stack``; return the capture."""
     capture = PlanCapture()
-    pulumi.runtime.set_mocks(_Mocks(capture), project="idf", stack=stack, preview=False)
+    mocks = use_mocks(stack, mocks=Mocks(generated_secret=capture.new_marker))
 
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:
         capture.secret_outputs_by_name[f"{args.type_}::{args.name}"] = list(
@@ -120,7 +108,9 @@ def run_mocked(stack: str, program: Callable[[], dict[str, Any]]) -> PlanCapture
         ])
 
     run()
-    for resource in capture.resources:
-        resource.additional_secret_outputs = capture.secret_outputs_by_name.get(
-            f"{resource.type}::{resource.name}", [])
+    capture.resources = [
+        Recorded(args.typ, args.name, dict(args.inputs),
+                 capture.secret_outputs_by_name.get(f"{args.typ}::{args.name}", []))
+        for args in mocks.registered
+    ]
     return capture
