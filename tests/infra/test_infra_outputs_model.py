@@ -14,6 +14,7 @@ import pulumi
 import pytest
 import yaml
 from support.mocks import use_mocks
+from support.stacks import STACKS
 
 from idf_core.contract import PROGRAM_ONLY_OUTPUTS, ProgramOutputs, StackOutputs, contract_of, load_outputs
 from idf_core.errors import BadInput
@@ -40,7 +41,7 @@ def test_program_only_outputs_are_the_extra_fields_of_the_model() -> None:
     assert issubclass(ProgramOutputs, StackOutputs)
 
 
-@pytest.mark.parametrize("stack", ["dev", "dp01", "dp02", "qserv-scale75"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_the_program_exports_the_model(plans: Mapping[str, OfflinePlan], stack: str) -> None:
     """The exports are a valid ProgramOutputs; they carry every program-only key, and the contract
     read from them is the one `idf plan` writes."""
