@@ -7,11 +7,14 @@ let them escape as tracebacks with exit 1 (found by an audit, fixed in idf_ops/c
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from idf_core.paths import REPO_ROOT
+from idf_ops.catalogs.schema import felis_yaml_path
 from idf_ops.cli.main import _fill_optional_values, main
 
 IDF = str(REPO_ROOT / ".venv" / "bin" / "idf")
@@ -25,6 +28,13 @@ USAGE_ERRORS = {
     "missing-argument": (["config", "validate"], "Missing argument"),
     "loadtest-unknown-option": (["loadtest", "run", "smoke", "--nope"], "No such option: --nope"),
     "cost-missing-stack": (["cost", "--json", "--bogus"], "No such option"),
+    "qserv-local-missing-felis": (["qserv-local", "schema", "--felis-bin", "/nonexistent", "--derived", "x"],
+                                  "'/nonexistent' does not exist"),
+    "qserv-local-no-manifest": (["qserv-local", "load", "--manifest", "/nonexistent/manifest.json"],
+                                "no load manifest"),
+    "catalogs-unknown-table": (["catalogs", "bench-ingest", "--table", "nope"], "not a catalog table"),
+    "tap-rd-bad-served-names": (["tap", "rd", "--output", "/nonexistent/q.rd", "--served-names", "{"],
+                                "--served-names: not JSON"),
 }
 
 
@@ -65,3 +75,51 @@ def test_plan_json_without_a_file_prints_the_plan() -> None:
     plan = json.loads(result.stdout)
     types = [r["type"] for r in plan["resources"]]
     assert len(types) >= 25 and types.count("gcp:container/cluster:Cluster") == 1
+
+
+# The Python entries the Ansible roles run are `idf` subcommands, never module internals
+# (`python -m idf_ops...`, `python -c "from idf_ops..."`). The TAP watchdog is its own process
+# with its own entry (idf_ops/tap/watchdog.py), the one exception.
+ROLE_TASK_FILES = sorted((REPO_ROOT / "ansible" / "roles").glob("*/tasks/*.yml"))
+
+
+@pytest.mark.parametrize("path", ROLE_TASK_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT / "ansible")))
+def test_roles_call_idf_not_python_internals(path: Path) -> None:
+    text = path.read_text()
+    internals = [m for m in re.findall(r"idf_ops\.[\w.]+", text) if m != "idf_ops.tap.watchdog"]
+    assert not internals, f"{path}: call `{{{{ <role>_venv_bin }}}}/idf <subcommand>` instead of {internals}"
+
+
+def test_role_subcommands_exist() -> None:
+    called = set()
+    for path in ROLE_TASK_FILES:
+        called |= set(re.findall(r"_venv_bin }}/idf\"?\s*\n\s*- (\S+)\n\s*- (\S+)", path.read_text()))
+    assert called >= {("catalogs", "felis-path"), ("qserv-local", "schema"), ("qserv-local", "load"),
+                      ("tap", "heal")}
+    for group, command in sorted(called):
+        assert main([group, command, "--help"]) == 0, f"idf {group} {command}"
+
+
+def test_felis_path_prints_the_installed_dp01_yaml(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalogs", "felis-path"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str(felis_yaml_path()) and Path(printed).is_file()
+
+
+@pytest.mark.parametrize(("restarted", "aborted"), [([], []), (["8091"], []), ([], ["job-1"])])
+def test_tap_heal_output_says_whether_it_changed_anything(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    restarted: list[str],
+    aborted: list[str],
+) -> None:
+    # The `tap` role's changed_when reads this output: "restarted:" or "aborted " mean a change.
+    from idf_ops.tap import instances  # noqa: PLC0415 -- patched here only
+
+    monkeypatch.setattr(instances, "restart_unhealthy", lambda: restarted)
+    monkeypatch.setattr(instances, "abort_orphaned_jobs", lambda: aborted)
+    assert main(["tap", "heal"]) == 0
+    out = capsys.readouterr().out
+    assert ("restarted:" in out or "aborted " in out) == bool(restarted or aborted)
+    role = (REPO_ROOT / "ansible" / "roles" / "tap" / "tasks" / "main.yml").read_text()
+    assert "'restarted:' in __tap_queue.stdout or 'aborted ' in __tap_queue.stdout" in role

@@ -3,7 +3,7 @@
 Run as root on the local stack (it uses ``su postgres`` for the server-side COPY, which needs
 superuser or ``pg_read_server_files``)::
 
-    .venv/bin/python -m idf_ops.catalogs.bench_ingest --table object --rows 100000
+    .venv/bin/idf catalogs bench-ingest --table object --rows 100000
 
 Both runs load the same rows into empty, unindexed copies of the table (``CREATE TABLE ... (LIKE
 ...)`` in a scratch schema ``idf_bench``) in the database of the catalogs; the CSV for the server-side
@@ -11,30 +11,29 @@ COPY is written beforehand (not timed), the loader's time includes reading Parqu
 Prints rows/s of each and their ratio; the scratch schema is dropped at the end.
 """
 
-# Scratch-table SQL is built from schema column names (trusted), and main() is one linear script.
-# ruff: noqa: S608, PLR0915
+# Scratch-table SQL is built from schema column names (trusted).
+# ruff: noqa: S608
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import subprocess
-import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from idf_core.errors import IdfError, OperationFailed
+from idf_core.errors import OperationFailed
 from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.load import copy_parquet
 from idf_ops.catalogs.pg import PgConnection
-from idf_ops.catalogs.schema import SCHEMA_NAME, TABLE_NAMES
+from idf_ops.catalogs.schema import SCHEMA_NAME
 
-__all__ = ["main"]
+__all__ = ["IngestBenchResult", "IngestBenchSettings", "run_ingest_benchmark"]
 
 
 def _psql_as_postgres(database: str, sql: str) -> str:
@@ -50,20 +49,44 @@ def _psql_as_postgres(database: str, sql: str) -> str:
     return result.stdout.strip()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print figures; return 0."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", choices=TABLE_NAMES, default="object")
-    parser.add_argument("--rows", type=int, default=100_000, help="rows taken from the table's Parquet file")
-    parser.add_argument("--data-dir", type=Path, default=Path("/var/lib/idf/dataload"))
-    parser.add_argument("--database", default="gavo")
-    parser.add_argument("--user", default="idf_catalogs")
-    parser.add_argument(
-        "--password-file", type=Path, default=Path("/var/lib/idf/secrets/pg_idf_catalogs.password")
-    )
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each method; the best is reported")
-    args = parser.parse_args(argv)
+@dataclass(frozen=True)
+class IngestBenchSettings:
+    """What to benchmark: the table, how many of its rows, where they and the database are."""
 
+    table: str = "object"
+    rows: int = 100_000
+    data_dir: Path = Path("/var/lib/idf/dataload")
+    database: str = "gavo"
+    user: str = "idf_catalogs"
+    password_file: Path = Path("/var/lib/idf/secrets/pg_idf_catalogs.password")
+    repeat: int = 2
+
+
+@dataclass(frozen=True)
+class IngestBenchResult:
+    """Best wall times of both methods over the same rows, and whether both stored the same content."""
+
+    table: str
+    rows: int
+    columns: int
+    repeat: int
+    server_best_s: float
+    loader_best_s: float
+    same_content: bool
+
+    @property
+    def server_rows_per_s(self) -> float:
+        """Rows/s of server-side COPY FROM file."""
+        return self.rows / self.server_best_s
+
+    @property
+    def loader_rows_per_s(self) -> float:
+        """Rows/s of the Parquet loader."""
+        return self.rows / self.loader_best_s
+
+
+def run_ingest_benchmark(args: IngestBenchSettings) -> IngestBenchResult:
+    """Load the same rows with both methods (see module docstring); the scratch schema is dropped."""
     source = pq.read_table(parquet_path(args.data_dir, args.table)).slice(0, args.rows)
     rows = source.num_rows
     workdir = Path(tempfile.mkdtemp(prefix="idf-bench-"))
@@ -123,22 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         for path in (csv, parquet):
             path.unlink(missing_ok=True)
         workdir.rmdir()
-    server_rate, loader_rate = rows / server_best, rows / loader_best
-    print(f"table {args.table}: {rows} rows x {source.num_columns} columns, best of {args.repeat}")
-    print(f"server-side COPY FROM file : {server_best:7.2f} s  {server_rate:12,.0f} rows/s")
-    print(f"Parquet loader (pipe COPY) : {loader_best:7.2f} s  {loader_rate:12,.0f} rows/s")
-    print(f"loader / server-side       : {loader_rate / server_rate:.2f}x")
-    same = digests["server"] == digests["loader"]
-    print(
-        f"same content in both tables: {'yes' if same else 'NO'} "
-        "(md5 of all rows as text, float32 columns compared as real)"
+    return IngestBenchResult(
+        table=args.table,
+        rows=rows,
+        columns=source.num_columns,
+        repeat=args.repeat,
+        server_best_s=server_best,
+        loader_best_s=loader_best,
+        same_content=digests["server"] == digests["loader"],
     )
-    return 0 if same else 1
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except IdfError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)

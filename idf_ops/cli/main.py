@@ -38,6 +38,8 @@ COMMAND_MODULES = [
     "idf_ops.cli.gates_cmd",
     "idf_ops.cli.loadtest_cmd",
     "idf_ops.cli.tap_cmd",
+    "idf_ops.cli.catalogs_cmd",
+    "idf_ops.cli.qserv_local_cmd",
     "idf_ops.cli.policy_cmd",
 ]
 

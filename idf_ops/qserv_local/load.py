@@ -16,8 +16,6 @@ is ever visible to clients.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +28,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_core.errors import BadInput, IdfError, OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import LoadManifest, read_manifest
 from idf_ops.catalogs.schema import POSITION_COLUMNS
@@ -38,7 +36,7 @@ from idf_ops.qserv_local.chunking import chunk_ids
 from idf_ops.qserv_local.db import connect
 from idf_ops.qserv_local.schema import CHUNK_COLUMNS
 
-__all__ = ["TableResult", "load_all", "load_table", "main", "table_state"]
+__all__ = ["TableResult", "load_all", "load_catalogs", "load_table", "table_state"]
 
 
 class TableResult(BaseModel):
@@ -193,28 +191,12 @@ def load_all(
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line for the role: print one line per table and `changed`/`unchanged` last."""
-    parser = argparse.ArgumentParser(description="Load the catalogs into the MariaDB Qserv stand-in.")
-    parser.add_argument("--manifest", type=Path, default=Path("/var/lib/idf/dataload/manifest.json"))
-    parser.add_argument("--socket", default="/run/mysqld/mysqld.sock", help="MariaDB unix socket (root).")
-    parser.add_argument("--database", default="dp01_dc2_catalogs")
-    parser.add_argument("--table", action="append", default=None, help="Only this table (repeatable).")
-    args = parser.parse_args(argv)
-    try:
-        manifest = read_manifest(args.manifest)
-        if manifest is None:
-            raise BadInput(f"{args.manifest}: no load manifest; run the data load first (`idf local up`).")
-        with connect(args.socket, local_infile=True) as connection:
-            results = load_all(connection, args.database, manifest, args.table)
-    except IdfError as exc:
-        print(f"idf-qserv-local-load: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    for result in results:
-        print(result.model_dump_json())
-    print("changed" if any(r.action == "loaded" for r in results) else "unchanged")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def load_catalogs(
+    manifest_path: Path, socket: str, database: str, tables: list[str] | None = None
+) -> list[TableResult]:
+    """Load what the manifest at `manifest_path` lists into `database` over MariaDB's root socket."""
+    manifest = read_manifest(manifest_path)
+    if manifest is None:
+        raise BadInput(f"{manifest_path}: no load manifest; run the data load first (`idf local up`).")
+    with connect(socket, local_infile=True) as connection:
+        return load_all(connection, database, manifest, tables)

@@ -15,24 +15,22 @@ MariaDB DDL is not transactional, so a failed ``felis create`` is retried once w
 
 from __future__ import annotations
 
-import argparse
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from idf_core.errors import IdfError, OperationFailed
+from idf_core.errors import OperationFailed
 from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, felis_yaml_path
 from idf_ops.qserv_local.db import connect
 
 __all__ = [
     "CHUNK_COLUMNS",
+    "create_schema",
     "derived_schema",
     "ensure_schema",
     "expected_columns",
-    "main",
 ]
 
 CHUNK_COLUMNS = ("chunkId", "subChunkId")
@@ -123,25 +121,8 @@ def ensure_schema(
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line for the role: print `changed` or `unchanged`."""
-    parser = argparse.ArgumentParser(
-        description="Create the MariaDB dp01_dc2_catalogs tables with lsst-felis."
-    )
-    parser.add_argument("--socket", default="/run/mysqld/mysqld.sock", help="MariaDB unix socket (root).")
-    parser.add_argument("--felis-bin", type=Path, required=True, help="The felis executable.")
-    parser.add_argument("--derived", type=Path, required=True, help="Where to write the derived Felis YAML.")
-    args = parser.parse_args(argv)
-    url = f"mysql+pymysql://root@localhost/?unix_socket={args.socket}"
-    try:
-        with connect(args.socket) as connection:
-            changed = ensure_schema(connection, url, args.felis_bin, args.derived)
-    except IdfError as exc:
-        print(f"idf-qserv-local-schema: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print("changed" if changed else "unchanged")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def create_schema(socket: str, felis_bin: Path, derived_path: Path) -> bool:
+    """Create the stand-in's tables over MariaDB's root unix socket (see :func:`ensure_schema`)."""
+    url = f"mysql+pymysql://root@localhost/?unix_socket={socket}"
+    with connect(socket) as connection:
+        return ensure_schema(connection, url, felis_bin, derived_path)

@@ -20,7 +20,7 @@ from pathlib import Path
 from idf_core.errors import OperationFailed
 from idf_ops.tap.health import INSTANCE_CONFIG_DIR, adql_ok
 
-__all__ = ["abort_orphaned_jobs", "main", "restart_unhealthy"]
+__all__ = ["abort_orphaned_jobs", "restart_unhealthy"]
 
 # A job younger than this may still be starting its worker process: never called orphaned.
 _ORPHAN_AGE_S = 60
@@ -98,16 +98,3 @@ def abort_orphaned_jobs() -> list[str]:
         )
         aborted.append(job_id)
     return aborted
-
-
-def main() -> int:
-    """For the `tap` role: heal instances and the job queue; print `changed` or `unchanged` last."""
-    restarted = restart_unhealthy()
-    aborted = abort_orphaned_jobs()
-    print(f"restarted instances: {len(restarted)}; aborted orphaned async jobs: {len(aborted)}")
-    print("changed" if restarted or aborted else "unchanged")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

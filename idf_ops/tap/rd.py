@@ -20,9 +20,7 @@ Mapping decisions (documented here because DaCHS and Felis differ):
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
@@ -31,7 +29,7 @@ import yaml
 from felis.datamodel import Column, Schema, Table
 from pydantic import ValidationError
 
-from idf_core.errors import BadInput, IdfError
+from idf_core.errors import BadInput
 
 __all__ = [
     "DACHS_TYPES",
@@ -39,7 +37,7 @@ __all__ = [
     "default_felis_path",
     "generate_rd",
     "load_felis_schema",
-    "main",
+    "parse_served_names",
     "position_columns",
     "served_names",
     "write_if_changed",
@@ -248,7 +246,8 @@ def write_if_changed(target: Path, text: str) -> bool:
     return True
 
 
-def _parse_served_names(text: str | None) -> dict[str, str] | None:
+def parse_served_names(text: str | None) -> dict[str, str] | None:
+    """The `--served-names` JSON object (Felis table -> served name); None when not given."""
     if text is None:
         return None
     try:
@@ -262,33 +261,3 @@ def _parse_served_names(text: str | None) -> dict[str, str] | None:
     ):
         raise BadInput("--served-names: must be a JSON object of table name -> served name (strings).")
     return value
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: write the RD; print `changed` or `unchanged` (Ansible reads it)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--felis", type=Path, default=None, help="Felis YAML (default: sdm_schemas DP0.1).")
-    parser.add_argument("--output", type=Path, required=True, help="Where to write the RD (q.rd).")
-    parser.add_argument("--title", default="Rubin Data Preview 0.1 (DC2) catalogs", help="Resource title.")
-    parser.add_argument("--creator", default="Rubin Observatory LSST", help="Resource creator.")
-    parser.add_argument(
-        "--served-names",
-        default=None,
-        help='JSON object: Felis table -> name DaCHS serves it under (default {"position": "position_"}).',
-    )
-    args = parser.parse_args(argv)
-    felis_path = args.felis or default_felis_path()
-    try:
-        renames = _parse_served_names(args.served_names)
-        schema = load_felis_schema(felis_path)
-        rd_text = generate_rd(schema, felis_path, args.title, args.creator, renames)
-        changed = write_if_changed(args.output, rd_text)
-    except IdfError as exc:
-        print(f"idf-tap-rd: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print("changed" if changed else "unchanged")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

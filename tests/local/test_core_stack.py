@@ -266,6 +266,6 @@ def test_status_reports_core_services_up() -> None:
 
 @pytest.mark.parametrize("table", ["object", "truth_match"])
 def test_binary_loader_stores_what_server_side_copy_stores(table: str) -> None:
-    from idf_ops.catalogs.bench_ingest import main as bench
+    from idf_ops.cli.main import main
 
-    assert bench(["--table", table, "--rows", "2000", "--repeat", "1"]) == 0
+    assert main(["catalogs", "bench-ingest", "--table", table, "--rows", "2000", "--repeat", "1"]) == 0

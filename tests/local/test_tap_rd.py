@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from idf_core.errors import BadInput
+from idf_ops.cli.main import main
 from idf_ops.tap import rd
 
 FELIS = rd.default_felis_path()
@@ -85,16 +86,19 @@ def test_invalid_felis_file_is_bad_input(tmp_path: Path) -> None:
         rd.load_felis_schema(broken)
 
 
-def test_cli_rejects_bad_served_names_with_exit_2(tmp_path: Path) -> None:
-    assert rd.main(["--output", str(tmp_path / "q.rd"), "--served-names", "[1]"]) == 2
+def test_cli_rejects_bad_served_names_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tap", "rd", "--output", str(tmp_path / "q.rd"), "--served-names", "[1]"]) == 2
     assert not (tmp_path / "q.rd").exists()
+    err = capsys.readouterr().err
+    assert "--served-names: must be a JSON object" in err and "Traceback" not in err
 
 
 def test_cli_writes_once_then_reports_unchanged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "q.rd"
-    assert rd.main(["--output", str(target)]) == 0
-    assert rd.main(["--output", str(target)]) == 0
-    assert capsys.readouterr().out.split() == ["changed", "unchanged"]
+    assert main(["tap", "rd", "--output", str(target)]) == 0
+    assert main(["tap", "rd", "--output", str(target)]) == 0
+    # The `tap` role's changed_when reads these lines.
+    assert capsys.readouterr().out.splitlines() == [f"{target}: written", f"{target}: unchanged"]
 
 
 @pytest.mark.local_stack

@@ -68,8 +68,11 @@ class FakeStack:
         if self.up_errors:
             raise _error(self.up_errors.pop(0))
         return auto.UpResult(
-            stdout="", stderr="", summary=None, outputs={"tap_url": auto.OutputValue("x", False)}
-        )  # type: ignore[arg-type]
+            stdout="",
+            stderr="",
+            summary=None,  # type: ignore[arg-type]  # the lifecycle never reads the summary
+            outputs={"tap_url": auto.OutputValue("x", False)},
+        )
 
     def destroy(self, on_output: Any = None) -> None:
         self.events.append("destroy")
