@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
         from idf_core.errors import BadInput, OperationFailed
         from idf_core.paths import STACKS_DIR, state_dir
-        from idf_ops.plan import run_offline
+        from idf_ops.plan.engine import collector_paused, run_offline
         from idf_ops.plan.manifests import BackgroundValidator, manifests_of, write_manifests
         from idf_ops.plan.outputs import write_plan_outputs
         from idf_ops.plan.report import inventory_table
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=json_file is not None and str(json_file) == "-")
         started = time.perf_counter()
         failures: list[str] = []
-        with BackgroundValidator() as validator:
+        with collector_paused(then_freeze=True), BackgroundValidator() as validator:
             pending = []
             for name in names:
                 result = run_offline(name)

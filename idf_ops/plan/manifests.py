@@ -1,7 +1,9 @@
 """Render the Kubernetes objects of an offline plan to YAML and validate them offline.
 
-Standard kinds (Namespace, ResourceQuota, ServiceAccount, StorageClass, ...) are validated with
-kubernetes-validate in strict mode against :data:`KUBERNETES_VERSION`'s OpenAPI schemas.
+Standard kinds (Namespace, ResourceQuota, ServiceAccount, StorageClass, ...) are validated against
+the strict OpenAPI schemas of :data:`KUBERNETES_VERSION` that kubernetes-validate ships, as
+`kubernetes_validate.validate(..., strict=True)` does, with each kind's validator built once per
+process (the shared definitions are 1.4 MB of JSON).
 
 The Qserv custom resource has no schema in kubernetes-validate (the CRD ships with
 qserv-operator, which is not installed here), so it is checked in two parts:
@@ -19,21 +21,30 @@ What is NOT checked offline: that the operator's installed CRD version accepts t
 (`kubectl apply --dry-run=server` against the real cluster does; see runbooks/pulumi.md).
 """
 
-# kubernetes-validate and jsonschema load in the validating process only (seconds of import).
+# jsonschema loads in the validating process only (the planning process never pays for it).
 # ruff: noqa: PLC0415
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
 import multiprocessing
+import re
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from idf_ops.plan.engine import OfflinePlan
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 __all__ = [
     "KUBERNETES_VERSION",
@@ -129,30 +140,68 @@ def manifests_of(plan: OfflinePlan) -> list[dict[str, Any]]:
 
 
 def _kn(manifest: dict[str, Any]) -> str:
-    meta = manifest.get("metadata") or {}
+    meta = manifest.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
     return f"{manifest.get('kind')} {ns}{meta.get('name')}"
 
 
-def _validate_standard(manifest: dict[str, Any]) -> list[ManifestProblem]:
-    import kubernetes_validate
+# The strict OpenAPI schemas kubernetes-validate ships, one file per kind and group-version
+# (`rbac.authorization.k8s.io/v1` Role -> `role-rbac-v1.json`) plus the shared `_definitions.json`.
+_SCHEMA_DIR = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"
 
+
+@functools.cache
+def _definitions() -> Registry[Any]:
+    from referencing import Registry, Resource
+
+    # 1.4 MB of JSON: parsed once per process, not once per object.
+    return Resource.from_contents(_schema_file("_definitions.json")) @ Registry()
+
+
+def _schema_file(name: str) -> Any:
+    schemas = importlib.resources.files("kubernetes_validate").joinpath(_SCHEMA_DIR)
+    return json.loads(schemas.joinpath(name).read_text())
+
+
+@functools.cache
+def _standard_validator(kind: str, api_version: str) -> Draft202012Validator | None:
+    """The strict validator of one kind (None when kubernetes-validate has no schema for it)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Resource
+
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    name = f"{kind.lower()}-{group_version}.json"
+    if not re.fullmatch(r"[a-z0-9]+-[a-z0-9-]+\.json", name):
+        return None
     try:
-        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
-    except kubernetes_validate.ValidationError as exc:
-        path = ".".join(str(p) for p in exc.path)
-        return [ManifestProblem(_kn(manifest), path, exc.message)]
-    except kubernetes_validate.SchemaNotFoundError:
+        schema = _schema_file(name)
+    except FileNotFoundError:
+        return None
+    return Draft202012Validator(schema, registry=Resource.from_contents(schema) @ _definitions())
+
+
+def _validate_standard(manifest: dict[str, Any]) -> list[ManifestProblem]:
+    validator = _standard_validator(str(manifest.get("kind")), str(manifest.get("apiVersion")))
+    if validator is None:
         return [ManifestProblem(_kn(manifest), "", "no Kubernetes schema for this kind/apiVersion")]
+    # The first error, as kubernetes_validate.validate reports it.
+    for error in validator.iter_errors(manifest):
+        return [ManifestProblem(_kn(manifest), ".".join(str(p) for p in error.path), error.message)]
     return []
 
 
-def _validate_qserv(manifest: dict[str, Any]) -> list[ManifestProblem]:
-    import jsonschema
+@functools.cache
+def _qserv_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
 
+    return Draft202012Validator(QSERV_CR_SCHEMA)
+
+
+def _validate_qserv(manifest: dict[str, Any]) -> list[ManifestProblem]:
     problems = [
         ManifestProblem(_kn(manifest), ".".join(str(p) for p in err.absolute_path), err.message)
-        for err in jsonschema.Draft202012Validator(QSERV_CR_SCHEMA).iter_errors(manifest)
+        for err in _qserv_validator().iter_errors(manifest)
     ]
     spec = manifest.get("spec") or {}
     for role in ("czar", "worker"):
@@ -193,21 +242,31 @@ def write_manifests(manifests: list[dict[str, Any]], path: Path) -> Path:
 
 
 def _warm_up() -> None:
-    import jsonschema  # noqa: F401 -- loaded once per worker
-    import kubernetes_validate  # noqa: F401
+    """Load the validators' libraries and the shared definitions, once per worker.
+
+    jsonschema imports rfc3987-syntax when it is installed (it is: jupyter-events asks for
+    `jsonschema[format-nongpl]`) to check the `iri` format, and that builds a Lark grammar: about
+    a second of CPU at import. Formats are annotations only in these validators (no format
+    checker), so the worker, a process of its own, does without it; validation results are the
+    same (tests/infra/test_plan_validation_paths.py compares them).
+    """
+    # A None entry in sys.modules makes `import rfc3987_syntax` raise ImportError, which jsonschema expects.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    _definitions()
 
 
 class BackgroundValidator:
-    """Validate manifests in a second process while the next stack plans.
+    """Validate manifests in a second process while the stacks plan.
 
-    Importing kubernetes-validate and its schemas costs seconds of CPU; on a 2-core machine it
-    overlaps with planning instead of adding to it. Use as a context manager.
+    The worker starts, loads jsonschema and the Kubernetes definitions as soon as the validator
+    is created, so on a 2-core machine that overlaps with importing Pulumi's providers; each stack's
+    manifests are then validated while the next stack plans. Use as a context manager.
     """
 
     def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up
-        )
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        # Processes start on the first submit: warm up now rather than after the first stack.
+        self._pool.submit(_warm_up)
 
     def submit(self, manifests: list[dict[str, Any]]) -> Future[list[ManifestProblem]]:
         """Queue one stack's manifests; the future yields its problems."""
