@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,6 +24,21 @@ def _parse_today(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise BadInput(f"--today {value!r}: not a date; give YYYY-MM-DD (e.g. 2021-04-01).") from exc
+
+
+def _not_ready(report: Any, stack: str, *, require_attestations: bool) -> list[str]:
+    """What makes the run exit 1: failing required gates, and missing attestations if required."""
+    problems = []
+    if not report.ok:
+        failed = report.summary.required_gates_failed
+        problems.append(f"{failed} required gate(s) of stack {stack!r} did not pass")
+    if require_attestations and report.missing_attestations:
+        problems.append(
+            f"{len(report.missing_attestations)} attestation(s) missing: "
+            f"{', '.join(report.missing_attestations)} "
+            "(sign with `idf gates attest CHECKPOINT --by ... --evidence URL`)"
+        )
+    return problems
 
 
 def register(app: typer.Typer) -> None:
@@ -58,16 +73,27 @@ def register(app: typer.Typer) -> None:
         attestations: Annotated[
             Path | None, typer.Option(help="Attestations YAML (default milestones/attestations.yaml).")
         ] = None,
+        require_attestations: Annotated[
+            bool,
+            typer.Option(
+                "--require-attestations",
+                help="Release check: also exit 1 while a manual checkpoint of the selection is not attested.",
+            ),
+        ] = False,
     ) -> None:
-        """Run the gates concurrently, print the table, write the board; exit 1 if a required gate fails."""
+        """Run the gates concurrently, print the table, write the board; exit 1 if a required gate fails
+        (or, with --require-attestations, if the selection is not READY)."""
         from rich.console import Console
 
-        from idf_core.paths import state_dir
+        from idf_core.paths import state_dir, validate_output_dir, validate_stack_name
         from idf_ops.gates import registry as registry_mod
         from idf_ops.gates.render import print_table, write_all
         from idf_ops.gates.service import check_gates
 
         when = _parse_today(today)
+        validate_stack_name(stack)
+        if out is not None:  # refused before the gates run, not after
+            out = validate_output_dir(out)
         # Library errors are the gates' evidence (reported per gate); the Butler would also log the
         # refused write that butler-write-refused provokes on purpose, which reads like a crash.
         logging.getLogger("lsst.daf.butler").setLevel(logging.CRITICAL)
@@ -97,11 +123,11 @@ def register(app: typer.Typer) -> None:
         out_dir = out if out is not None else state_dir("gates", report.stack)
         paths = write_all(report, out_dir)
         console.print(f"board: {paths['html']}  json: {paths['json']}  junit: {paths['junit']}")
-        if not report.ok:
-            raise OperationFailed(
-                f"{report.summary.required_gates_failed} required gate(s) of stack {stack!r} did not pass; "
-                f"evidence in {paths['html']}"
-            )
+        problems = _not_ready(report, stack, require_attestations=require_attestations)
+        if problems:
+            raise OperationFailed(f"NOT READY: {'; '.join(problems)}; evidence in {paths['html']}")
+
+    _register_attest(gates_app)
 
     @gates_app.command("schema")
     def schema() -> None:
@@ -124,3 +150,50 @@ def register(app: typer.Typer) -> None:
             else:
                 what = "manual" + (" (attested)" if checkpoint.id in attested else "")
             typer.echo(f"{checkpoint.id:26} {checkpoint.due_label:10}  {what}")
+
+
+def _register_attest(gates_app: typer.Typer) -> None:
+    """Add `idf gates attest`."""
+
+    @gates_app.command("attest")
+    def attest(
+        checkpoint: Annotated[str, typer.Argument(help="Manual checkpoint id (L3-CE-0020, TL-...).")],
+        *,
+        by: Annotated[str, typer.Option(help="Who attests: name and role.")],
+        evidence: Annotated[
+            str | None, typer.Option(help="URL of the evidence (Jira issue, document, announcement).")
+        ] = None,
+        on: Annotated[
+            str | None,
+            typer.Option(help="Date it was met, YYYY-MM-DD (default today, UTC; not in the future)."),
+        ] = None,
+        note: Annotated[str | None, typer.Option(help="Optional remark.")] = None,
+        attestations: Annotated[
+            Path | None, typer.Option(help="Attestations YAML (default milestones/attestations.yaml).")
+        ] = None,
+        registry: Annotated[
+            Path | None, typer.Option(help="Registry YAML (default milestones/registry.yaml).")
+        ] = None,
+    ) -> None:
+        """Append a validated attestation (who, when, evidence URL, commit) of a manual checkpoint."""
+        from idf_ops.gates import registry as registry_mod
+        from idf_ops.gates.attest import attest as attest_checkpoint
+
+        try:
+            when = dt.date.fromisoformat(on) if on is not None else None
+        except ValueError as exc:
+            raise BadInput(f"--on {on!r}: not a date; give YYYY-MM-DD.") from exc
+        path = attestations or registry_mod.ATTESTATIONS_PATH
+        entry = attest_checkpoint(
+            checkpoint,
+            by=by,
+            evidence_url=evidence,
+            on=when,
+            note=note,
+            registry_path=registry or registry_mod.REGISTRY_PATH,
+            attestations_path=path,
+        )
+        typer.echo(
+            f"attested {entry.checkpoint} by {entry.attested_by} on {entry.attested_on} "
+            f"(commit {entry.repository_commit[:12]}) in {path}"
+        )

@@ -135,6 +135,15 @@ class LoadtestGate(_GateBase):
         title="Maximum age (hours)",
         description="A summary finished longer ago than this does not count (overridable on the CLI).",
     )
+    min_percent_of_dr1: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        title="Minimum percent of DR1",
+        description="Scale tests: the summary must come from a scale-kind stack whose recorded data scale "
+        "holds at least this percent of DR1's rows in every table of the sizing model "
+        "(idf_ops/scale/sizing.py DR1_ROWS_PER_TABLE); null: any stack kind and data scale.",
+    )
 
 
 Gate = Annotated[PlainGate | TableGate | LoadtestGate, Field(discriminator="check")]
@@ -284,6 +293,11 @@ class Attestation(_Model):
     attested_on: dt.date = Field(title="Attested on", description="Date of the attestation.")
     evidence_url: HttpUrl = Field(
         title="Evidence link", description="Where the evidence lives (Jira, document, announcement)."
+    )
+    repository_commit: str = Field(
+        pattern=r"^[0-9a-f]{40}$",
+        title="Repository commit",
+        description="Commit of this repository at signing (`idf gates attest` records it).",
     )
     note: str | None = Field(default=None, title="Note", description="Optional remark.")
 

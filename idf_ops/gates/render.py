@@ -15,23 +15,31 @@ from rich.table import Table
 
 from idf_ops.gates.report import Report
 
-__all__ = ["STATUS_LABELS", "print_table", "render_html", "render_junit", "write_all"]
+__all__ = [
+    "STATUS_LABELS",
+    "print_table",
+    "render_html",
+    "render_junit",
+    "summary_line",
+    "verdict_lines",
+    "write_all",
+]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 STATUS_LABELS = {
     "pass": "PASS",
     "fail": "FAIL",
-    "manual": "MANUAL",
-    "not-started": "NOT STARTED",
+    "attested": "ATTESTED",
+    "unattested": "NOT ATTESTED",
     "overdue": "OVERDUE",
     "offline": "OFFLINE PLAN",
 }
 _RICH_STYLES = {
     "pass": "bold green",
     "fail": "bold red",
-    "manual": "bold blue",
-    "not-started": "dim",
+    "attested": "bold blue",
+    "unattested": "dim",
     "overdue": "bold yellow",
     "offline": "bold magenta",
 }
@@ -39,7 +47,7 @@ _RICH_STYLES = {
 
 def _status_text(status: str, overdue: bool = False) -> str:
     label = f"[{_RICH_STYLES[status]}]{STATUS_LABELS[status]}[/]"
-    return label + (" [yellow](overdue)[/]" if overdue and status != "overdue" else "")
+    return label + (" [yellow](overdue)[/]" if overdue else "")
 
 
 def print_table(report: Report, console: Console) -> None:
@@ -73,16 +81,38 @@ def print_table(report: Report, console: Console) -> None:
             evidence,
         )
     console.print(table)
-    counts = report.summary.checkpoints
-    console.print(
-        f"{report.summary.gates_passed}/{report.summary.gates_total} gates passed; checkpoints: "
-        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        + f"; as of {report.today}; {report.wall_time_s:.1f} s"
+    console.print(summary_line(report) + f"; as of {report.today}; {report.wall_time_s:.1f} s")
+    for line in verdict_lines(report):
+        console.print(line, markup=False)
+    for what, labels in (("stand-ins", report.stand_ins), ("synthetic data", report.synthetic_data)):
+        if labels:
+            listed = "; ".join(f"{k} → {v}" for k, v in sorted(labels.items()))
+            console.print(f"[dim]{what}: {listed}[/]")
+
+
+def summary_line(report: Report) -> str:
+    """Counts by status (they add up to the rows), then the overdue flag beside them."""
+    summary = report.summary
+    counts = ", ".join(f"{n} {STATUS_LABELS[s].lower()}" for s, n in summary.checkpoints.items() if n)
+    return (
+        f"{summary.gates_passed}/{summary.gates_total} gates passed; checkpoints by status: {counts} "
+        f"(of {summary.checkpoints_total}); due-date flag: {summary.overdue} overdue"
     )
-    if report.stand_ins:
-        console.print(
-            "[dim]stand-ins: " + "; ".join(f"{k} → {v}" for k, v in sorted(report.stand_ins.items())) + "[/]"
-        )
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """The two verdicts: automated gates, then readiness (gates and attestations)."""
+    gates = (
+        "automated gates: GREEN (every required gate passed)"
+        if report.ok
+        else f"automated gates: NOT GREEN ({report.summary.required_gates_failed} required not passing)"
+    )
+    if report.ready:
+        ready = "milestones: READY (gates green, every manual checkpoint attested)"
+    else:
+        missing = ", ".join(report.missing_attestations) or "none"
+        ready = f"milestones: NOT READY (missing attestations: {missing})"
+    return [gates, ready]
 
 
 def render_junit(report: Report) -> str:
@@ -121,7 +151,7 @@ def render_junit(report: Report) -> str:
                 a = row.attestation
                 message = f"manual: attested by {a.attested_by} on {a.attested_on}"
             else:
-                message = f"manual ({row.status}): {row.manual_reason}"
+                message = f"manual, not attested: {row.manual_reason}"
             ET.SubElement(case, "skipped", message=message)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -1,7 +1,13 @@
-"""The report of one `idf gates check` run: gate results, checkpoint statuses, summary.
+"""The report of one `idf gates check` run: gate results, checkpoint statuses, verdicts, summary.
 
-Owns the status rules (how gate outcomes, attestations and due dates make a checkpoint's status)
-and the `gates.json` document every renderer reads. Nothing here talks to a service.
+Owns the status rules (how gate outcomes and attestations make a checkpoint's status, and due
+dates its `overdue` flag), the two verdicts (are the automated gates green; is the selection
+ready, i.e. gates green and every manual checkpoint attested) and the `gates.json` document every
+renderer reads. Nothing here talks to a service.
+
+Statuses partition the checkpoints (each row has exactly one): `pass` / `fail` for automated rows,
+`attested` / `unattested` for manual ones. `overdue` is a due-date flag beside the status (not met
+and past due as of `today`), counted on its own and never added into the status counts.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from idf_ops.gates.registry import Attestation, Checkpoint
+from idf_ops.loadtest.provenance import Provenance, ProvenanceKind
 
 __all__ = [
+    "CHECKPOINT_STATUSES",
     "CheckpointResult",
     "CheckpointStatus",
     "GateResult",
@@ -23,9 +31,11 @@ __all__ = [
 ]
 
 GateStatus = Literal["pass", "fail", "offline"]
-CheckpointStatus = Literal["pass", "fail", "manual", "not-started", "overdue"]
+CheckpointStatus = Literal["pass", "fail", "attested", "unattested"]
+CHECKPOINT_STATUSES: tuple[CheckpointStatus, ...] = ("pass", "fail", "attested", "unattested")
 
-REPORT_FORMAT_VERSION = 1
+# 2: statuses attested/unattested (overdue is only a flag), verdicts ok/ready, provenance, synthetic data.
+REPORT_FORMAT_VERSION = 2
 
 
 class _Model(BaseModel):
@@ -61,8 +71,16 @@ class CheckpointResult(_Model):
     level: int | None = Field(default=None, title="Level", description="Milestone level.")
     team: str = Field(title="Team", description="Responsible team (empty for timeline entries).")
     due: str = Field(title="Due", description="Due date (YYYY-MM-DD), month (YYYY-MM) or 'no date'.")
-    status: CheckpointStatus = Field(title="Status", description="Status as of `today`.")
-    overdue: bool = Field(title="Overdue", description="Not met and past its due date as of `today`.")
+    status: CheckpointStatus = Field(
+        title="Status",
+        description="pass/fail (automated: every required gate passed or not); attested/unattested (manual).",
+    )
+    overdue: bool = Field(
+        title="Overdue", description="Due-date flag beside the status: not met and past due as of `today`."
+    )
+    ready: bool = Field(
+        title="Ready", description="Gates pass (automated) or a person's attestation is present (manual)."
+    )
     manual_reason: str | None = Field(default=None, title="Why manual", description="For manual rows.")
     attestation: Attestation | None = Field(
         default=None, title="Attestation", description="Latest manual attestation, if any."
@@ -71,9 +89,16 @@ class CheckpointResult(_Model):
 
 
 class Summary(_Model):
-    """Counts of checkpoint statuses and gate outcomes."""
+    """Counts of checkpoint statuses (a partition), the overdue flag, and gate outcomes."""
 
-    checkpoints: dict[str, int] = Field(title="Checkpoints by status", description="status -> count.")
+    checkpoints: dict[str, int] = Field(
+        title="Checkpoints by status", description="status -> count; the counts add up to the rows."
+    )
+    checkpoints_total: int = Field(title="Checkpoints", description="Rows of the board.")
+    overdue: int = Field(
+        title="Overdue (flag)",
+        description="Rows not met and past due; a due-date flag shown beside the counts, not a status.",
+    )
     gates_passed: int = Field(title="Gates passed", description="Gates with status pass.")
     gates_total: int = Field(title="Gates run", description="Gates run.")
     required_gates_failed: int = Field(
@@ -88,29 +113,52 @@ class Report(_Model):
         default=REPORT_FORMAT_VERSION, title="Format version", description="Bumped on breaking change."
     )
     stack: str = Field(title="Stack", description="Stack checked.")
-    stack_kind: Literal["local", "gcp"] = Field(title="Stack kind", description="Local or Google Cloud.")
+    stack_kind: ProvenanceKind = Field(
+        title="Stack kind", description="local, gcp, or scale (a temporary scale-test stack)."
+    )
+    provenance: Provenance = Field(
+        title="Provenance",
+        description="Stack, kind, data scale (rows per table) and repository commit of this run.",
+    )
     offline_plan: bool = Field(title="Offline plan", description="Outputs come from the mock engine.")
     stand_ins: dict[str, str] = Field(
         title="Stand-ins", description="Service -> what stands in for it on this stack."
+    )
+    synthetic_data: dict[str, str] = Field(
+        default_factory=dict,
+        title="Synthetic or partial data",
+        description="Data set -> what it is instead of the real one (e.g. generated catalog rows).",
     )
     today: dt.date = Field(title="Today", description="Date statuses are computed for (injectable).")
     generated_at: dt.datetime = Field(title="Generated at", description="UTC time the run finished.")
     wall_time_s: float = Field(title="Wall time (seconds)", description="Time of the whole run.")
     selected: list[str] = Field(title="Selected", description="Checkpoint ids asked for (all if empty).")
     summary: Summary = Field(title="Summary", description="Counts.")
-    ok: bool = Field(title="OK", description="Every required gate of the selection passed (exit 0).")
+    ok: bool = Field(
+        title="Automated gates green",
+        description="Every required gate of the selection passed (exit code without --require-attestations).",
+    )
+    ready: bool = Field(
+        title="Ready",
+        description="Gates green and every manual checkpoint of the selection attested "
+        "(the exit code with --require-attestations).",
+    )
+    missing_attestations: list[str] = Field(
+        title="Missing attestations",
+        description="Manual checkpoints of the selection without an attestation.",
+    )
     checkpoints: list[CheckpointResult] = Field(title="Checkpoints", description="Rows of the board.")
 
 
 def _status(
     checkpoint: Checkpoint, gates: list[GateResult], attestation: Attestation | None, today: dt.date
 ) -> tuple[CheckpointStatus, bool]:
-    """Status rules: machines decide automated rows, people manual ones; dates add `overdue`."""
+    """Status rules: machines decide automated rows, people manual ones; dates add the `overdue` flag."""
     past_due = checkpoint.due is not None and checkpoint.due < today
     if checkpoint.is_manual:
         if attestation is not None:
-            return "manual", False
-        return ("overdue", True) if past_due else ("not-started", False)
+            return "attested", False
+        return "unattested", past_due
     met = all(gate.status == "pass" for gate in gates if gate.required)
     if met:
         return "pass", False
@@ -132,6 +180,7 @@ def checkpoint_result(
         due=checkpoint.due_label,
         status=status,
         overdue=overdue,
+        ready=status in ("pass", "attested"),
         manual_reason=checkpoint.manual_reason,
         attestation=attestation,
         gates=gates,
@@ -140,12 +189,14 @@ def checkpoint_result(
 
 def summarize(rows: list[CheckpointResult]) -> Summary:
     """Count statuses and gate outcomes."""
-    counts = {status: 0 for status in ("pass", "fail", "manual", "not-started", "overdue")}
+    counts: dict[str, int] = {status: 0 for status in CHECKPOINT_STATUSES}
     for row in rows:
         counts[row.status] += 1
     gates = [gate for row in rows for gate in row.gates]
     return Summary(
         checkpoints=counts,
+        checkpoints_total=len(rows),
+        overdue=sum(row.overdue for row in rows),
         gates_passed=sum(gate.status == "pass" for gate in gates),
         gates_total=len(gates),
         required_gates_failed=sum(gate.required and gate.status != "pass" for gate in gates),

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from idf_core.contract import load_outputs
+from idf_core.contract import StackOutputs, load_outputs
 from idf_core.errors import BadInput
-from idf_core.paths import state_dir
+from idf_core.paths import state_path
 from idf_ops.gates.checks import CHECKS
 from idf_ops.gates.registry import (
     ATTESTATIONS_PATH,
@@ -28,8 +29,41 @@ from idf_ops.gates.registry import (
 )
 from idf_ops.gates.report import GateResult, Report, checkpoint_result, summarize
 from idf_ops.gates.runner import CheckContext, resolve_check, run_gates
+from idf_ops.loadtest.provenance import DataScale, stack_provenance
 
-__all__ = ["check_gates", "select_checkpoints"]
+__all__ = ["check_gates", "select_checkpoints", "synthetic_data"]
+
+# What the local stack's Butler holds instead of DP0.1 (idf_ops/local/butler_repo.py).
+LOCAL_BUTLER = (
+    "registry with dimension records, collections and the DP0.1 dataset types, no images "
+    "(ExposureF and other pixel datasets need the Science Pipelines, not on PyPI); stored datasets: "
+    "packages and objectTable_tract of a few tracts"
+)
+
+
+def _rows_label(rows: dict[str, int]) -> str:
+    counts = sorted(set(rows.values()))
+    if len(counts) == 1:
+        return f"{counts[0]:,}"
+    return f"{counts[0]:,} to {counts[-1]:,}"
+
+
+def synthetic_data(outputs: StackOutputs, scale: DataScale) -> dict[str, str]:
+    """Data set -> what it is instead of the real one, for the board and gates.json.
+
+    The local stack's catalogs are generated rows (idf_ops/catalogs) in the real dp01 schema, and
+    its Butler holds registrations without images; cloud stacks hold the real data preview.
+    """
+    if outputs.kind != "local":
+        return {}
+    if scale.rows_per_table:
+        rows = f"{_rows_label(scale.rows_per_table)} synthetic rows per table"
+    else:
+        rows = f"synthetic rows (count unknown: {scale.detail})"
+    return {
+        "catalogs": f"{rows}, generated (not DC2), real dp01 schema ({outputs.qserv.database})",
+        "butler": LOCAL_BUTLER,
+    }
 
 
 def select_checkpoints(
@@ -70,11 +104,17 @@ def check_gates(
     ctx = CheckContext(
         outputs=outputs,
         now=now,
-        loadtests_dir=state_dir("loadtests", stack),
+        loadtests_dir=state_path("loadtests", stack),  # read only: never created here
         max_loadtest_age_hours=max_loadtest_age_hours,
     )
     jobs: list[tuple[str, Gate]] = [(c.id, gate) for c in checkpoints for gate in c.gates]
-    results = run_gates(jobs, ctx, lambda gate: resolve_check(CHECKS[gate.check], ctx), on_done=on_done)
+    # Provenance (git, the load manifest) is read while the gates run, not after them.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending_provenance = pool.submit(stack_provenance, outputs)
+        results = run_gates(
+            jobs, ctx, lambda gate: resolve_check(CHECKS[gate.check], ctx), on_done=on_done
+        )
+        provenance = pending_provenance.result()
     rows = [
         checkpoint_result(
             checkpoint,
@@ -85,16 +125,22 @@ def check_gates(
         for checkpoint in checkpoints
     ]
     summary = summarize(rows)
+    ok = summary.required_gates_failed == 0
+    missing = [row.id for row in rows if row.status == "unattested"]
     return Report(
         stack=outputs.stack,
-        stack_kind=outputs.kind,
+        stack_kind=provenance.stack_kind,
+        provenance=provenance,
         offline_plan=outputs.offline_plan,
         stand_ins=outputs.stand_ins,
+        synthetic_data=synthetic_data(outputs, provenance.data_scale),
         today=today,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         wall_time_s=round(time.monotonic() - started, 2),
         selected=[c.id for c in checkpoints] if wanted else [],
         summary=summary,
-        ok=summary.required_gates_failed == 0,
+        ok=ok,
+        ready=ok and not missing and all(row.ready for row in rows),
+        missing_attestations=missing,
         checkpoints=rows,
     )

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from idf_core.errors import BadInput
 from idf_ops.loadtest.manifests import EXIT_CODE_FILE, REPORTS_DIR
+from idf_ops.loadtest.provenance import Provenance
 from idf_ops.loadtest.report import (
     LocustProcessInfo,
     RunSummary,
@@ -147,8 +148,11 @@ def check_reports(from_dir: Path, *, profile: str, stack: str) -> CheckedReports
     return CheckedReports(folder, from_dir, config, exit_code, started_at, finished_at)
 
 
-def collect_reports(reports: CheckedReports, out_dir: Path) -> RunSummary:
-    """Copy the checked reports into ``out_dir``; write summary.json and latency.png there."""
+def collect_reports(
+    reports: CheckedReports, out_dir: Path, provenance: Provenance | None = None
+) -> RunSummary:
+    """Copy the checked reports into ``out_dir``; write summary.json (with `provenance`) and
+    latency.png there."""
     folder, config = reports.folder, reports.config
     out_dir.mkdir(parents=True, exist_ok=True)
     present_optional = [name for name in _OPTIONAL_FILES if (folder / name).is_file()]
@@ -181,6 +185,7 @@ def collect_reports(reports: CheckedReports, out_dir: Path) -> RunSummary:
         artifacts=artifacts,
         output_dir=out_dir,
         collected_from=reports.from_dir.resolve(),
+        provenance=provenance,
     )
     write_report(summary, out_dir, f"{config.profile.name} on {config.stack} (collected from GKE)")
     return summary

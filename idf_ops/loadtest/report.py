@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from idf_core.errors import OperationFailed
+from idf_ops.loadtest.provenance import Provenance
 from loadtests.profile import Profile
 from loadtests.slo import KindStats, SloVerdict, evaluate, overall_verdict
 
@@ -99,6 +100,15 @@ class RunSummary(_Model):
     artifacts: dict[str, str] = Field(
         title="Artifacts", description="Name -> file (relative to the summary)."
     )
+    provenance: Provenance | None = Field(
+        default=None,
+        title="Provenance",
+        description=(
+            "Stack, its kind (local, gcp, scale), the data scale it held (rows per table), the "
+            "repository commit and the profile's content hash; null only in summaries written before "
+            "provenance was recorded (the readiness gates refuse those where scale matters)."
+        ),
+    )
     collected_from: str | None = Field(
         default=None,
         title="Collected from",
@@ -165,6 +175,7 @@ def build_summary(
     artifacts: dict[str, str],
     output_dir: Path,
     collected_from: Path | None = None,
+    provenance: Provenance | None = None,
 ) -> RunSummary:
     """Statistics + SLO verdicts of a finished run."""
     # Prefer the final statistics written at shutdown: Locust's CSV is sampled every second and
@@ -196,6 +207,7 @@ def build_summary(
         locust=locust,
         artifacts=artifacts,
         collected_from=str(collected_from) if collected_from else None,
+        provenance=provenance,
     )
 
 

@@ -23,6 +23,7 @@ import psutil
 
 from idf_core.errors import BadInput, OperationFailed
 from idf_core.paths import REPO_ROOT, state_dir
+from idf_ops.loadtest.provenance import Provenance
 from idf_ops.loadtest.report import LocustProcessInfo, RunSummary, build_summary, write_report
 from idf_ops.loadtest.targets import service_endpoints
 from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
@@ -169,8 +170,10 @@ def run_locally(
     *,
     workers: int = 1,
     progress: Callable[[str], None] = lambda _line: None,
+    provenance: Provenance | None = None,
 ) -> RunSummary:
-    """Run the profile on this machine and write the report; the summary carries the verdict."""
+    """Run the profile on this machine and write the report; the summary carries the verdict
+    (and `provenance`, where the evidence comes from)."""
     if workers < 1:
         raise BadInput(f"--workers {workers}: give 1 (standalone) or more (one master + N workers).")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -226,6 +229,7 @@ def run_locally(
         locust=locust,
         artifacts=artifacts,
         output_dir=out_dir,
+        provenance=provenance,
     )
     plural = "s" if workers > 1 else ""
     write_report(summary, out_dir, f"{config.profile.name} on {config.stack} ({workers} worker{plural})")

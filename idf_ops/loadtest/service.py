@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from idf_core.contract import load_outputs
+from idf_core.paths import validate_output_dir, validate_stack_name
 from idf_ops.loadtest.collect import check_reports, collect_reports
 from idf_ops.loadtest.manifests import (
     EXIT_CODE_FILE,
@@ -26,6 +27,7 @@ from idf_ops.loadtest.manifests import (
     write_manifests,
 )
 from idf_ops.loadtest.profiles import load_profile
+from idf_ops.loadtest.provenance import collected_provenance, stack_provenance
 from idf_ops.loadtest.report import RunSummary
 from idf_ops.loadtest.runner import default_out_dir, run_locally
 from idf_ops.loadtest.targets import build_run_config, check_reachable
@@ -74,12 +76,18 @@ class CollectRequest(BaseModel):
     out_dir: Path | None = Field(default=None, title="Output folder", description="None: default under var/.")
 
 
+def _checked_out_dir(requested: Path | None) -> Path | None:
+    """The operator's --out, checked before any work (a system directory or a file: BadInput)."""
+    return validate_output_dir(requested) if requested is not None else None
+
+
 def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSummary | ManifestPlan:
     """Run the profile locally (a summary with verdicts) or plan it for GKE (validated manifests)."""
+    requested_out = _checked_out_dir(request.out_dir)
     profile = load_profile(request.profile)
     outputs = load_outputs(request.stack)
     config = build_run_config(profile, outputs, request.seed)
-    out_dir = request.out_dir or default_out_dir(request.stack, profile.name)
+    out_dir = requested_out or default_out_dir(request.stack, profile.name)
     if outputs.kind == "gcp":
         documents = render_manifests(config, workers=request.workers, image=request.image)
         validate_manifests(documents)
@@ -112,13 +120,19 @@ def run_profile(request: RunRequest, progress: Callable[[str], None]) -> RunSumm
         f"running {profile.name} on {request.stack}: {profile.users} users, <= {profile.run_time_s} s, "
         f"{request.workers} worker(s); output in {out_dir}"
     )
-    return run_locally(config, out_dir, workers=request.workers, progress=progress)
+    provenance = stack_provenance(outputs, profile)
+    return run_locally(config, out_dir, workers=request.workers, progress=progress, provenance=provenance)
 
 
 def collect_run(request: CollectRequest) -> RunSummary:
     """summary.json, latency.png and the SLO verdicts of a GKE run, from its copied reports."""
+    validate_stack_name(request.stack)
+    requested_out = _checked_out_dir(request.out_dir)
     profile = load_profile(request.profile)
     # Checked before the output folder exists: bad reports leave no empty run folder behind.
     reports = check_reports(request.from_dir, profile=profile.name, stack=request.stack)
-    out_dir = request.out_dir or default_out_dir(request.stack, profile.name)
-    return collect_reports(reports, out_dir)
+    out_dir = requested_out or default_out_dir(request.stack, profile.name)
+    # The stack's data scale and this checkout's commit at collection; the profile hash is of the
+    # profile the run was rendered with (carried in its run configuration).
+    provenance = collected_provenance(request.stack, reports.config.profile)
+    return collect_reports(reports, out_dir, provenance)

@@ -23,7 +23,8 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "state"
     root.mkdir()
     monkeypatch.setenv("IDF_STATE_DIR", str(root))
-    monkeypatch.delenv("IDF_HUB_TOKEN", raising=False)
+    monkeypatch.delenv("IDF_HUB_TOKEN_FILE", raising=False)
+    monkeypatch.delenv("IDF_QSERV_PASSWORD_FILE", raising=False)
     monkeypatch.delenv("IDF_PG_DSN", raising=False)
     return root
 

@@ -24,8 +24,8 @@ from .test_loadtest_gate import _write, summary
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "var" / "artifacts"
-# Status colours of the board's CSS (pass green, fail red, overdue amber, manual blue).
-COLOURS = {"pass": (0x1A, 0x7F, 0x37), "fail": (0xCF, 0x22, 0x2E), "manual": (0x09, 0x69, 0xDA)}
+# Status colours of the board's CSS (pass green, fail red, overdue amber, attested blue).
+COLOURS = {"pass": (0x1A, 0x7F, 0x37), "fail": (0xCF, 0x22, 0x2E), "attested": (0x09, 0x69, 0xDA)}
 
 
 
@@ -58,7 +58,7 @@ def _near(colour: tuple[int, int, int], colours: set[tuple[int, int, int]], tole
 
 @pytest.fixture
 def board(state_dir: Path, tmp_path: Path, closed_port: int) -> Path:
-    """A board with pass, fail, manual, overdue and not-started rows, written to var/artifacts/."""
+    """A board with pass, fail, attested and unattested (some overdue) rows, written to var/artifacts/."""
     write_outputs(state_dir, local_outputs("boardstack", closed_port, tmp_path))
     fresh = summary(stack="boardstack")
     fresh["finished_at"] = fresh["started_at"] = NOW.isoformat()

@@ -32,6 +32,10 @@ def normalise(report: Report, state: Path, tmp_path: Path) -> dict[str, Any]:
     data = json.loads(text)
     data["generated_at"] = "<generated_at>"
     data["wall_time_s"] = 0.0
+    # The checkout's commit and cleanliness change with every commit: their presence is what is golden.
+    provenance = data["provenance"]
+    provenance["repository_commit"] = "<commit>" if provenance["repository_commit"] else None
+    provenance["repository_dirty"] = "<dirty>" if provenance["repository_dirty"] is not None else None
     for row in data["checkpoints"]:
         for gate in row["gates"]:
             gate["duration_s"] = 0.0
@@ -45,6 +49,7 @@ def attestations_file(tmp_path: Path) -> Path:
         "checkpoint": "L3-CE-0020",
         "attested_by": "Release Manager (test fixture)",
         "attested_on": "2021-02-01",
+        "repository_commit": "0123456789abcdef0123456789abcdef01234567",
         "evidence_url": "https://jira.lsstcorp.org/browse/PREOPS-151",
         "note": "Test data, not a real attestation.",
     }]}))  # fmt: skip

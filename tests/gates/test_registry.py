@@ -187,6 +187,7 @@ ATTESTATION = {
     "checkpoint": "L3-CE-0020",
     "attested_by": "Release Manager (test)",
     "attested_on": "2021-02-01",
+    "repository_commit": "0123456789abcdef0123456789abcdef01234567",
     "evidence_url": "https://jira.lsstcorp.org/browse/PREOPS-151",
 }
 

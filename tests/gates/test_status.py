@@ -25,6 +25,7 @@ ATTESTATION = Attestation(
     checkpoint="L3-CE-0020",
     attested_by="Release Manager (test)",
     attested_on=dt.date(2021, 2, 1),
+    repository_commit="0123456789abcdef0123456789abcdef01234567",
     evidence_url="https://jira.lsstcorp.org/browse/PREOPS-151",  # type: ignore[arg-type]
 )
 
@@ -53,22 +54,24 @@ def test_optional_gate_failure_does_not_fail_the_row() -> None:
 
 
 @pytest.mark.parametrize(
-    ("attestation", "today", "status"),
+    ("attestation", "today", "status", "overdue"),
     [
-        (None, BEFORE_DUE, "not-started"),
-        (None, AFTER_DUE, "overdue"),
-        (ATTESTATION, AFTER_DUE, "manual"),
+        (None, BEFORE_DUE, "unattested", False),
+        # Overdue is a due-date flag beside the status, not a status of its own.
+        (None, AFTER_DUE, "unattested", True),
+        (ATTESTATION, AFTER_DUE, "attested", False),
     ],
 )
-def test_manual_status(attestation: Attestation | None, today: dt.date, status: str) -> None:
+def test_manual_status(attestation: Attestation | None, today: dt.date, status: str, overdue: bool) -> None:
     milestone = REGISTRY.get("L3-CE-0020")  # manual, due 2021-01-31
     assert milestone is not None
     row = checkpoint_result(milestone, [], attestation, today)
-    assert row.status == status
+    assert (row.status, row.overdue) == (status, overdue)
+    assert row.ready == (attestation is not None)
     assert row.status != "pass"  # a manual row never shows as passed by a machine
 
 
 def test_undated_timeline_entry_is_never_overdue() -> None:
     entry = REGISTRY.get("TL-GEN3-SOFTWARE-FREEZE")
     assert entry is not None
-    assert checkpoint_result(entry, [], None, dt.date(2030, 1, 1)).status == "not-started"
+    assert checkpoint_result(entry, [], None, dt.date(2030, 1, 1)).status == "unattested"

@@ -99,6 +99,16 @@ def test_collect_builds_the_summary_a_local_run_would(
     assert summary["targets"] == local["targets"]
     assert 0 < summary["duration_s"] <= local["duration_s"] + 2  # from Locust's one-per-second samples
     assert summary["collected_from"] == str(reports.resolve())
+    # Provenance: the same stack, kind and profile content as the run; this checkout's commit.
+    provenance, run_provenance = summary["provenance"], local["provenance"]
+    # No outputs of the stack in this state dir: a collected run is a GKE run, its data scale unknown.
+    assert (provenance["stack"], provenance["stack_kind"]) == ("fake", "gcp")
+    assert provenance["data_scale"]["source"] == "unknown"
+    assert "no outputs of stack 'fake'" in provenance["data_scale"]["detail"]
+    assert (run_provenance["stack"], run_provenance["stack_kind"]) == ("fake", "local")
+    assert provenance["profile_sha256"] == run_provenance["profile_sha256"]
+    assert len(provenance["profile_sha256"]) == 64
+    assert provenance["repository_commit"] == run_provenance["repository_commit"]
     assert summary["locust"] == {
         "workers": None,
         "exit_code": local["locust"]["exit_code"],

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idf_core.errors import BadInput, OperationFailed
 from idf_ops.gates.checks._common import os_reason
 from idf_ops.gates.checks.base import Budget, CheckContext, CheckFailedError, Outcome, check
 
@@ -58,27 +57,34 @@ def _http_json(
         return status, raw[:200].decode(errors="replace")
 
 
-HUB_TOKEN_FILE = "jupyterhub_api_token"  # noqa: S105 (a file name, not a secret)
-
-
 def _hub_token(out: StackOutputs) -> str:
-    """The hub's admin API token: $IDF_HUB_TOKEN, else the stack's secrets dir (never the repo)."""
-    token = os.environ.get("IDF_HUB_TOKEN")
-    if token:
-        return token.strip()
-    if not out.secrets_dir:
-        raise CheckFailedError("no hub admin token: set IDF_HUB_TOKEN or publish secrets_dir in the outputs")
-    path = Path(out.secrets_dir) / HUB_TOKEN_FILE
+    """The hub's admin API token, found by :func:`idf_clients.secrets.read_hub_token`."""
+    from idf_clients.secrets import read_hub_token  # noqa: PLC0415 - loaded when the check runs
+
     try:
-        return path.read_text().strip()
-    except OSError as exc:
-        raise CheckFailedError(
-            f"hub admin token {path} unreadable ({exc.strerror}); set IDF_HUB_TOKEN"
-        ) from exc
+        return read_hub_token(out.secrets_dir)
+    except BadInput as exc:
+        raise CheckFailedError(str(exc)) from exc
 
 
 def _hub_api(out: StackOutputs) -> str:
     return out.hub_url.rstrip("/") + "/hub/api"
+
+
+def _follow_spawn(hub_url: str, token: str, budget: Budget, evidence: list[str]) -> str | None:
+    """Follow the hub's spawn-progress event stream until ready (its URL), failed, or out of budget."""
+    from idf_clients.hub import HubClient  # noqa: PLC0415 - loaded when the check runs
+
+    client = HubClient(hub_url, token, timeout_s=max(1.0, budget.remaining()))
+    try:
+        for event in client.spawn_progress(PROBE_USER, timeout_s=max(1.0, budget.remaining())):
+            if event.get("failed"):
+                raise CheckFailedError(f"spawn of {PROBE_USER} failed: {event.get('message', '')}", evidence)
+            if event.get("ready"):
+                return str(event.get("url") or f"/user/{PROBE_USER}/")
+    except OperationFailed as exc:
+        raise CheckFailedError(str(exc), evidence) from exc
+    return None
 
 
 @check(id="hub-api", live=True, stack_kinds={"local", "gcp"}, timeout_s=30)
@@ -115,14 +121,7 @@ def check_lab_spawn(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
         status, body = _http_json("POST", f"{user_url}/server", budget, token)
         if status not in (201, 202, 400):  # 400: already running
             raise CheckFailedError(f"spawn request: HTTP {status}: {str(body)[:160]}")
-        url = None
-        while not budget.expired():
-            status, model = _http_json("GET", user_url, budget, token)
-            server = (model or {}).get("servers", {}).get("", {}) if isinstance(model, dict) else {}
-            if server.get("ready"):
-                url = server.get("url")
-                break
-            time.sleep(0.3)
+        url = _follow_spawn(out.hub_url, token, budget, evidence)
         if not url:
             raise CheckFailedError(f"lab of {PROBE_USER} not ready within {gate.timeout_s:g} s", evidence)
         evidence.append(f"lab ready at {url} after {time.monotonic() - started:.1f} s")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idf_core.errors import BadInput
 from idf_ops.gates.checks.base import Budget, CheckContext, CheckFailedError, Outcome, check
 
 if TYPE_CHECKING:
@@ -26,11 +27,14 @@ def _qserv_connect(outputs: StackOutputs, budget: Budget) -> Iterator[Any]:
 
     qserv = outputs.qserv
     # Qserv's default client account; the local stand-in generates its password into the secrets dir.
-    user, password = "qsmaster", ""
-    if outputs.secrets_dir:
-        path = Path(outputs.secrets_dir) / f"mariadb_{user}.password"
-        if path.is_file():
-            password = path.read_text().splitlines()[0].split(" salt=")[0].strip()
+    from idf_clients.qserv import reader_password
+    from idf_core.facts import QSERV_READER_USER
+
+    user = QSERV_READER_USER
+    try:
+        password = reader_password(outputs.secrets_dir, user)
+    except BadInput as exc:
+        raise CheckFailedError(str(exc)) from exc
     seconds = max(1, int(budget.remaining()))
     try:
         conn = pymysql.connect(

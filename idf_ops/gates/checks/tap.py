@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from idf_core.facts import TAP_SCHEMA, TAP_SERVED_RENAMES
 from idf_ops.gates.checks._common import host_port, tcp_probe
 from idf_ops.gates.checks.base import Budget, CheckContext, CheckFailedError, Outcome, check
 
@@ -27,7 +28,7 @@ __all__ = [
     "felis_columns",
 ]
 
-SCHEMA_NAME = "dp01_dc2_catalogs"
+SCHEMA_NAME = TAP_SCHEMA
 FELIS_SCHEMA_URI = "resource://lsst.sdm.schemas/archive/dp01_dc2.yaml"
 # Client libraries every TAP check imports (loaded by the runner before the check runs).
 _TAP_MODULES = ("requests", "pyvo", "pyvo.dal", "pyvo.io.vosi")
@@ -142,7 +143,9 @@ def check_tap_capabilities(ctx: CheckContext, gate: Gate, budget: Budget) -> Out
 # GAVO DaCHS 2.7 (Debian 12) refuses a table called `position` and serves it as a view
 # `position_` (idf_ops/tap). The canonical name is always tried first; a pass through an alias
 # says so in its reason and evidence, so the deviation from the DP0.1 names stays visible.
-SERVED_ALIASES: dict[str, tuple[str, ...]] = {"position": ("position_",)}
+SERVED_ALIASES: dict[str, tuple[str, ...]] = {
+    table: (served,) for table, served in TAP_SERVED_RENAMES.items()
+}
 
 
 def _is_unknown_table(exc: BaseException) -> bool:
@@ -176,11 +179,22 @@ def check_tap_query(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
                 continue
             raise _tap_error(exc, f"query {query!r}") from exc
         evidence.append(f"{query} -> {len(result)} rows x {len(result.fieldnames)} columns")
+        _raise_on_error_status(result, query, evidence)
         if len(result) == 0:
             raise CheckFailedError(f"{gate.table}: query succeeded but returned no rows", evidence)
         alias = "" if name == gate.table else f" (served as {name}: the service reserves '{gate.table}')"
         return Outcome(f"{gate.table}: synchronous TAP query returned rows{alias}", evidence)
     raise CheckFailedError(f"{gate.table}: not served under any known name", evidence)
+
+
+def _raise_on_error_status(result: Any, query: str, evidence: list[str]) -> None:
+    """An ERROR anywhere in the parsed VOTable (e.g. after a partial table) fails the check."""
+    from idf_clients.tap import GOOD_STATUSES, query_status
+
+    status, message = query_status(result.votable)
+    if status not in GOOD_STATUSES:
+        reason = " ".join(message.split())
+        raise CheckFailedError(f"query {query!r}: QUERY_STATUS={status}: {reason}", evidence)
 
 
 @functools.cache
@@ -214,6 +228,7 @@ def check_tap_schema_complete(ctx: CheckContext, gate: Gate, budget: Budget) -> 
         result = service.run_sync(query, maxrec=100000)
     except Exception as exc:
         raise _tap_error(exc, "TAP_SCHEMA.columns query") from exc
+    _raise_on_error_status(result, query, [])
     published: dict[str, set[str]] = {}
     for row in result:
         table = str(row["table_name"]).lower().split(".", 1)[-1].strip('"')
