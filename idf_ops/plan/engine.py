@@ -251,6 +251,7 @@ def run_offline(stack: str, document: dict[str, Any] | None = None, source: str 
     """
     import pulumi
     from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import settings as pulumi_settings
 
     from infra.config import (
         config_mapping_from_file,
@@ -274,6 +275,10 @@ def run_offline(stack: str, document: dict[str, Any] | None = None, source: str 
     mocks_cls, monitor_cls = _mock_classes()
     mocks = mocks_cls()
     monitor = monitor_cls(mocks)
+    # set_mocks builds a new root Stack resource only when none is set, and the root survives from
+    # one program run to the next: without this, every stack after the first in one process
+    # (`idf plan --all`, the test session) would parent its components to the first stack's root.
+    pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack_name, preview=False, monitor=monitor)
     runtime_config.set_all_config(pulumi_config_from_mapping(document), [])
     captured: dict[str, Any] = {}
