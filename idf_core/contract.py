@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from idf_core.errors import BadInput
-from idf_core.paths import state_dir
+from idf_core.paths import state_path, validate_stack_name
 
 __all__ = [
     "PROGRAM_ONLY_OUTPUTS",
@@ -161,8 +161,9 @@ PROGRAM_ONLY_OUTPUTS = tuple(
 
 
 def outputs_path(stack: str) -> Path:
-    """Where a stack's outputs document lives."""
-    return state_dir("stacks", stack) / "outputs.json"
+    """Where a stack's outputs document lives (nothing is created: readers call this too).
+    BadInput unless ``stack`` is a stack name: it becomes a directory under var/stacks/."""
+    return state_path("stacks", validate_stack_name(stack)) / "outputs.json"
 
 
 def contract_of(exports: dict[str, Any], source: str = "stack exports") -> StackOutputs:
@@ -189,6 +190,7 @@ def contract_of(exports: dict[str, Any], source: str = "stack exports") -> Stack
 def write_outputs(outputs: StackOutputs) -> Path:
     """Write a stack's outputs atomically (no half-written file on failure)."""
     path = outputs_path(outputs.stack)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(outputs.model_dump_json(indent=2) + "\n")
     tmp.replace(path)

@@ -8,19 +8,21 @@ import yaml
 from pydantic import ValidationError
 
 from idf_core.errors import BadInput
-from idf_core.paths import REPO_ROOT
+from idf_core.paths import REPO_ROOT, read_text_bounded
 from loadtests.profile import Profile
 
 __all__ = ["PROFILES_DIR", "list_profiles", "load_profile", "resolve_profile"]
 
 PROFILES_DIR = REPO_ROOT / "loadtests" / "profiles"
+# Profiles are under 2 KB; 256 KiB bounds what a mistyped path (a FIFO, a device, a log) can cost.
+MAX_PROFILE_BYTES = 256 * 1024
 
 
 def resolve_profile(name_or_path: str) -> Path:
     """A profile name (``smoke``) or the path of a profile file."""
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"}:
-        if not candidate.is_file():
+        if not candidate.exists():  # a FIFO or a device is refused when read (load_profile)
             raise BadInput(f"{candidate}: no such profile file.")
         return candidate
     path = PROFILES_DIR / f"{name_or_path}.yaml"
@@ -35,10 +37,13 @@ def resolve_profile(name_or_path: str) -> Path:
 def load_profile(name_or_path: str) -> Profile:
     """Read and validate a profile; BadInput names the file, the key path and what to fix."""
     path = resolve_profile(name_or_path)
+    text = read_text_bounded(path, what="load-test profile", max_bytes=MAX_PROFILE_BYTES)
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise BadInput(f"{path}: invalid YAML ({exc}); fix the syntax.") from exc
+    except RecursionError:
+        raise BadInput(f"{path}: nests too deeply to parse; a profile is a few levels deep.") from None
     if not isinstance(document, dict):
         raise BadInput(f"{path}: a profile is a YAML mapping, found {type(document).__name__}.")
     try:

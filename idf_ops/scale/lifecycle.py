@@ -26,6 +26,8 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from idf_core.errors import BadInput, OperationFailed
+from idf_core.facts import SCALE_STACK_PREFIX, is_scale_stack
+from idf_core.paths import validate_stack_name
 
 __all__ = [
     "MAX_EXPIRES_IN",
@@ -38,6 +40,7 @@ __all__ = [
     "expires_at_from",
     "parse_duration",
     "reap_expired",
+    "require_scale_stack",
     "run_scale_test",
     "scale_down",
     "scale_up",
@@ -111,6 +114,23 @@ class ScaleWorkspace(Protocol):
     def info(self, stack: str) -> StackInfo:
         """Temporary flag, expiry and resource count of a stack."""
         ...
+
+
+def require_scale_stack(stack: str, option: str = "--stack") -> str:
+    """Return ``stack`` if it names a temporary scale-test stack; BadInput otherwise.
+
+    `idf scale` writes stack files, brings stacks up, destroys them on failure and tears them
+    down: on dp01 that would destroy the data preview. Every entry point checks this before it
+    writes or calls anything.
+    """
+    validate_stack_name(stack, option)
+    if not is_scale_stack(stack):
+        raise BadInput(
+            f"{option} {stack}: not a temporary scale-test stack (those are named {SCALE_STACK_PREFIX}*); "
+            "`idf scale` creates and destroys only those. Serving stacks change through Pulumi and "
+            "review (runbooks/pulumi.md), never through `idf scale`."
+        )
+    return stack
 
 
 def parse_duration(text: str, *, option: str = "--expires-in") -> timedelta:
@@ -205,6 +225,7 @@ def _up_with_fallback(ws: ScaleWorkspace, stack: str, on_event: Event) -> dict[s
 
 def scale_up(ws: ScaleWorkspace, stack: str, *, on_event: Event) -> dict[str, Any]:
     """Bring the stack up; retry once in the fallback zones on a stockout; destroy on failure."""
+    require_scale_stack(stack)
     with teardown_on_failure(ws, stack, on_event):
         return _up_with_fallback(ws, stack, on_event)
 
@@ -217,6 +238,7 @@ def run_scale_test(
     The signal handlers cover the whole run, up to the end of the final destroy, so no SIGINT
     can fall between "up" and "body" or between "body" and "down".
     """
+    require_scale_stack(stack)
     with _signals_raise():
         try:
             outputs = _up_with_fallback(ws, stack, on_event)
@@ -233,6 +255,7 @@ def run_scale_test(
 
 def scale_down(ws: ScaleWorkspace, stack: str, *, on_event: Event, keep_stack: bool = False) -> None:
     """Destroy the stack's resources, then forget the stack unless asked to keep it."""
+    require_scale_stack(stack)
     _destroy(ws, stack, on_event, "requested")
     if not keep_stack:
         ws.remove(stack)
@@ -268,6 +291,17 @@ def reap_expired(ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: 
             )
             continue
         reason = f"expired {info.expires_at.isoformat()}"
+        try:  # scale_down would refuse it: say so instead of stopping the reap
+            require_scale_stack(name)
+        except BadInput:
+            decisions.append(
+                ReapDecision(
+                    stack=name,
+                    action="needs-attention",
+                    reason=f"temporary and expired but not a {SCALE_STACK_PREFIX}* stack name: not reaped",
+                )
+            )
+            continue
         if dry_run:
             decisions.append(ReapDecision(stack=name, action="would-destroy", reason=reason))
             continue

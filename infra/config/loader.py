@@ -32,7 +32,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from idf_core.errors import BadInput
-from idf_core.paths import REPO_ROOT, STACKS_DIR
+from idf_core.paths import REPO_ROOT, STACKS_DIR, read_text_bounded
 from infra.config.checks import run_checks
 from infra.config.models import GCP_KEYS, IDF_SECTIONS, StackConfig, StackFile
 from infra.config.problems import Problem, StackConfigError, schema_problems
@@ -197,18 +197,54 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+# The most a stack file may be. Ours are under 5 KB; 1 MiB is 200 times that, and bounds what a
+# mistyped path (a log, an image, /dev/zero) can cost: the bytes read and YAML's parse time.
+MAX_STACK_FILE_BYTES = 1024 * 1024
+# How deep and how big the parsed document may be. Ours are 5 levels deep and hold ~300 values;
+# the limits stop a crafted file (YAML anchors re-used a million times, `[[[[...]]]]`) before the
+# validators, which recurse and expand, see it.
+MAX_STACK_FILE_DEPTH = 32
+MAX_STACK_FILE_VALUES = 100_000
+
+
+def _document_shape_problem(document: Any) -> str | None:
+    """Why the parsed document is too deep or too big to validate, or None. Iterative and bounded:
+    it stops at the first limit, whatever the document (aliases are counted at every use)."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    values = 0
+    while pending:
+        node, depth = pending.pop()
+        values += 1
+        if values > MAX_STACK_FILE_VALUES:
+            return f"holds more than {MAX_STACK_FILE_VALUES:,} values (YAML aliases count at every use)"
+        if depth > MAX_STACK_FILE_DEPTH:
+            return f"nests deeper than {MAX_STACK_FILE_DEPTH} levels"
+        if isinstance(node, dict):
+            pending.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            pending.extend((child, depth + 1) for child in node)
+    return None
+
+
 def config_mapping_from_file(path: Path) -> dict[str, Any]:
-    """Read a stack file's YAML (syntax errors -> BadInput)."""
+    """Read a stack file's YAML: a regular UTF-8 file of at most 1 MiB, of bounded depth and size
+    (anything else, and syntax errors, -> BadInput)."""
+    text = read_text_bounded(path, what="stack file", max_bytes=MAX_STACK_FILE_BYTES)
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise BadInput(f"{_display(path)}:{where}: not valid YAML ({exc}); fix the syntax") from None
-    except OSError as exc:
-        raise BadInput(f"{_display(path)}: cannot read ({exc.strerror})") from None
+    except RecursionError:
+        raise BadInput(
+            f"{_display(path)}: nests too deeply to parse; a stack file is a few levels deep"
+        ) from None
     if not isinstance(document, dict):
         raise BadInput(f"{_display(path)}: {NOT_A_MAPPING}")
+    problem = _document_shape_problem(document)
+    if problem is not None:
+        raise BadInput(f"{_display(path)}: {problem}; a stack file is a few levels deep and small")
     return document
 
 
