@@ -19,6 +19,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from idf_core.facts import TAP_SCHEMA, TAP_SERVED_RENAMES, served_table
+
 __all__ = [
     "DATA_DIR",
     "Area",
@@ -37,7 +39,9 @@ __all__ = [
 # the table `"position"`); `dachs`: the local DaCHS stack, which serves mixed-case columns as
 # delimited identifiers (`"objectId"`) and `position` as `position_` (idf_ops.tap.rd).
 TapDialect = Literal["rubin", "dachs"]
-DACHS_TABLE_RENAMES = {'dp01_dc2_catalogs."position"': "dp01_dc2_catalogs.position_"}
+DACHS_TABLE_RENAMES = {
+    f'{TAP_SCHEMA}."{table}"': served_table(table, dachs=True) for table in TAP_SERVED_RENAMES
+}
 _IDENTIFIER = re.compile(r"(?<![\w\"'])([A-Za-z_][A-Za-z0-9_]*)(?![\w\"'])")
 
 

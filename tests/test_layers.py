@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PACKAGES = ("idf_core", "idf_ops", "infra", "loadtests")
+PACKAGES = ("idf_clients", "idf_core", "idf_ops", "infra", "loadtests")
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
@@ -50,6 +50,7 @@ def test_the_layer_contracts_are_kept() -> None:
         ("infra/__init__.py", "import idf_ops", "infra -> idf_ops"),
         ("idf_core/__init__.py", "import infra.config", "idf_core -> infra.config"),
         ("idf_ops/gates/__init__.py", "import idf_ops.cli.main", "idf_ops.gates -> idf_ops.cli.main"),
+        ("idf_clients/__init__.py", "import idf_ops.local.settings", "idf_clients -> idf_ops.local.settings"),
     ],
 )
 def test_a_deliberate_forbidden_import_breaks_a_contract(

@@ -1,8 +1,9 @@
 """From a stack's outputs to the run configuration of a load test, and the reachability probe.
 
 Targets come only from the stack outputs contract. Secrets are located, never copied: the run
-configuration holds the path of the hub admin token and of the Qserv password (under the stack's
-``secrets_dir``, or given by ``$IDF_HUB_TOKEN_FILE`` / ``$IDF_QSERV_PASSWORD_FILE``).
+configuration holds the path of the hub admin token and of the Qserv password, as
+:mod:`idf_clients.secrets` finds them (under the stack's ``secrets_dir``, or given by
+``$IDF_HUB_TOKEN_FILE`` / ``$IDF_QSERV_PASSWORD_FILE``).
 """
 
 from __future__ import annotations
@@ -10,30 +11,18 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from idf_clients.secrets import hub_token_file as hub_token_file_of
+from idf_clients.secrets import qserv_password_file
 from idf_core.contract import StackOutputs
 from idf_core.errors import BadInput
+from idf_core.facts import HUB_TOKEN_ENV, QSERV_READER_USER
 from loadtests.profile import Profile
 from loadtests.runconfig import QservTarget, RunConfig
 
 __all__ = ["build_run_config", "check_reachable", "service_endpoints"]
-
-
-def _find_secret(outputs: StackOutputs, env_var: str, patterns: tuple[str, ...]) -> str | None:
-    explicit = os.environ.get(env_var)
-    if explicit:
-        if not Path(explicit).is_file():
-            raise BadInput(f"${env_var}={explicit}: no such file; point it at the secret file.")
-        return explicit
-    if outputs.secrets_dir and Path(outputs.secrets_dir).is_dir():
-        for pattern in patterns:
-            found = sorted(Path(outputs.secrets_dir).glob(pattern))
-            if found:
-                return str(found[0])
-    return None
 
 
 def _tap_dialect(outputs: StackOutputs) -> Literal["rubin", "dachs"]:
@@ -46,28 +35,22 @@ def build_run_config(profile: Profile, outputs: StackOutputs, seed: int | None =
     """Resolve the profile's targets from the stack outputs."""
     hub_token_file = None
     if "hub" in profile.services():
-        hub_token_file = _find_secret(
-            outputs,
-            "IDF_HUB_TOKEN_FILE",
-            # The local hub role writes jupyterhub_api_token (beside the proxy token: never match that one).
-            ("jupyterhub_api_token", "*hub*admin*token*", "*hub*api*token*"),
-        )
-        if hub_token_file is None:
+        found = hub_token_file_of(outputs.secrets_dir)
+        if found is None:
             raise BadInput(
                 f"stack {outputs.stack}: no JupyterHub admin token found in secrets_dir "
-                f"{outputs.secrets_dir!r}; set $IDF_HUB_TOKEN_FILE to the file holding it."
+                f"{outputs.secrets_dir!r}; set ${HUB_TOKEN_ENV} to the file holding it."
             )
-    qserv_user = os.environ.get("IDF_QSERV_USER", "qsmaster")
+        hub_token_file = str(found)
+    qserv_user = os.environ.get("IDF_QSERV_USER", QSERV_READER_USER)
+    password_file = qserv_password_file(outputs.secrets_dir, qserv_user)
     qserv = QservTarget(
         host=outputs.qserv.host,
         port=outputs.qserv.port,
         database=outputs.qserv.database,
         dialect=outputs.qserv.dialect,
         user=qserv_user,
-        # The local stand-in keeps the reader's password as mariadb_<user>.password (role qserv_local).
-        password_file=_find_secret(
-            outputs, "IDF_QSERV_PASSWORD_FILE", (f"mariadb_{qserv_user}.password", "*qserv*password*")
-        ),
+        password_file=str(password_file) if password_file else None,
     )
     return RunConfig(
         stack=outputs.stack,

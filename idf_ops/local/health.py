@@ -22,12 +22,13 @@ order; services without a check are reported with state ``unknown``.
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from idf_clients.probes import probe_postgres
+from idf_clients.secrets import pg_password_file
 from idf_ops.catalogs.pg import PgConnection
 from idf_ops.local.settings import (
     BUTLER_READONLY_CONFIG,
@@ -131,33 +132,25 @@ def run_checks(services: tuple[str, ...] = SERVICE_ORDER) -> list[dict[str, obje
     return results
 
 
-def _catalog_connection(database: str) -> PgConnection:
+_CATALOG_ROLE = "idf_catalogs"
 
+
+def _catalog_connection(database: str) -> PgConnection:
     return PgConnection(
         host=LOOPBACK,
         port=PG_PORT,
         database=database,
-        user="idf_catalogs",
-        password_file=SECRETS_DIR / "pg_idf_catalogs.password",
+        user=_CATALOG_ROLE,
+        password_file=pg_password_file(SECRETS_DIR, _CATALOG_ROLE),
     )
 
 
 @health_check("postgresql")
 def check_postgresql() -> ServiceHealth:
     """A real query over TCP on 127.0.0.1:5432 (as the catalogs' login role)."""
-    endpoint = f"postgresql://{LOOPBACK}:{PG_PORT}"
-    started = time.perf_counter()
-    conn = _catalog_connection("postgres").connect()
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT current_setting('server_version'), inet_server_addr()::text")
-            version, address = cursor.fetchone()
-    finally:
-        conn.close()
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    return ServiceHealth(
-        "postgresql", True, endpoint, f"PostgreSQL {version} on {address} answered in {elapsed_ms:.0f} ms"
-    )
+    password = _catalog_connection("postgres").password()
+    probe = probe_postgres(LOOPBACK, PG_PORT, "postgres", _CATALOG_ROLE, password)
+    return ServiceHealth("postgresql", probe.ok, f"postgresql://{LOOPBACK}:{PG_PORT}", probe.detail)
 
 
 @health_check("dataload")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from idf_core.facts import DB_AUTH_SECRET
 from idf_core.paths import REPO_ROOT
 
 __all__ = [
@@ -34,7 +35,7 @@ LOAD_MANIFEST = DATALOAD_DIR / "manifest.json"
 BUTLER_REPO = STATE_ROOT / "butler"
 BUTLER_READONLY_CONFIG = BUTLER_REPO / "butler-readonly.yaml"
 SECRETS_DIR = STATE_ROOT / "secrets"
-DB_AUTH_FILE = SECRETS_DIR / "db-auth.yaml"
+DB_AUTH_FILE = SECRETS_DIR / DB_AUTH_SECRET
 LOOPBACK = "127.0.0.1"
 PG_PORT = 5432
 QSERV_PORT = 4040

@@ -6,6 +6,7 @@ from typing import Any
 
 import pymysql
 
+from idf_clients import qserv
 from idf_core.errors import OperationFailed
 
 __all__ = ["connect", "connect_tcp"]
@@ -29,13 +30,5 @@ def connect(socket_path: str, database: str | None = None, local_infile: bool = 
 
 
 def connect_tcp(host: str, port: int, user: str, password: str, database: str) -> Any:
-    """Client connection the way Qserv clients connect (MySQL protocol over TCP)."""
-    try:
-        return pymysql.connect(
-            host=host, port=port, user=user, password=password, database=database, connect_timeout=5
-        )
-    except pymysql.err.OperationalError as exc:
-        raise OperationFailed(
-            f"qserv_local: MariaDB (Qserv stand-in) at {host}:{port} refused {user!r} ({exc.args[-1]}); "
-            "run `idf local up` (or `idf local status` to see what is down)."
-        ) from exc
+    """Client connection the way Qserv clients connect (MySQL protocol over TCP): :mod:`idf_clients.qserv`."""
+    return qserv.connect(host, port, user, password, database, autocommit=False)

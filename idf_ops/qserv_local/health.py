@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import time
-
+from idf_clients.probes import probe_qserv
+from idf_clients.qserv import reader_password
+from idf_core.facts import QSERV_PASSWORD_SECRET, QSERV_READER_USER, TAP_SCHEMA
 from idf_ops.local.health import ServiceHealth, health_check
 from idf_ops.local.settings import LOOPBACK, QSERV_PORT, SECRETS_DIR
-from idf_ops.qserv_local.db import connect_tcp
 
 __all__ = ["READER_PASSWORD_FILE", "READER_USER", "check_qserv_local"]
 
-READER_USER = "qsmaster"
-READER_PASSWORD_FILE = SECRETS_DIR / f"mariadb_{READER_USER}.password"
-DATABASE = "dp01_dc2_catalogs"
+READER_USER = QSERV_READER_USER
+READER_PASSWORD_FILE = SECRETS_DIR / QSERV_PASSWORD_SECRET.format(user=READER_USER)
+DATABASE = TAP_SCHEMA
 
 
 @health_check("qserv_local")
 def check_qserv_local() -> ServiceHealth:
     """SELECT over 127.0.0.1:4040: rows and chunks of `object`."""
-    endpoint = f"mysql://{LOOPBACK}:{QSERV_PORT}/{DATABASE}"
-    started = time.perf_counter()
-    connection = connect_tcp(
-        LOOPBACK, QSERV_PORT, READER_USER, READER_PASSWORD_FILE.read_text().strip(), DATABASE
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*), COUNT(DISTINCT chunkId) FROM object")
-            rows, chunks = cursor.fetchone()
-    finally:
-        connection.close()
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    return ServiceHealth(
-        "qserv_local",
-        int(rows) > 0,
-        endpoint,
-        f"STAND-IN for Qserv (MariaDB; cloud stacks run qserv-operator): object has {rows} rows in "
-        f"{chunks} chunks, answered in {elapsed_ms:.0f} ms",
-    )
+    password = reader_password(str(SECRETS_DIR), READER_USER)
+    probe = probe_qserv(LOOPBACK, QSERV_PORT, READER_USER, password, DATABASE)
+    detail = probe.detail
+    if probe.ok:
+        detail = f"STAND-IN for Qserv (MariaDB; cloud stacks run qserv-operator): {detail}"
+    return ServiceHealth("qserv_local", probe.ok, probe.endpoint, detail)

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_clients.tap import GOOD_STATUSES, TapQueryError, body_status
 from idf_core.errors import BadInput, OperationFailed
 
 __all__ = ["BenchResult", "BenchSettings", "cone_query", "run_benchmark"]
@@ -27,7 +28,6 @@ __all__ = ["BenchResult", "BenchSettings", "cone_query", "run_benchmark"]
 # DC2 footprint (deg): where cone centres are drawn.
 DC2_RA_RANGE_DEG = (52.0, 73.0)
 DC2_DEC_RANGE_DEG = (-43.0, -29.0)
-_OK_MARK = 'name="QUERY_STATUS" value="OK"'
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -116,8 +116,10 @@ def run_benchmark(settings: BenchSettings) -> BenchResult:
                     },
                     timeout=60,
                 )
-                ok = answer.status_code == 200 and _OK_MARK in answer.text
+                ok = answer.status_code == 200 and body_status(answer.content)[0] in GOOD_STATUSES
                 problem = "" if ok else f"HTTP {answer.status_code}: {answer.text[:200]}"
+            except TapQueryError as exc:
+                ok, problem = False, str(exc)
             except requests.RequestException as exc:
                 ok, problem = False, str(exc)
             elapsed_ms = (time.monotonic() - started) * 1000

@@ -1,26 +1,23 @@
 """Health check of the TAP service: a real ADQL query through the balancer and on every DaCHS instance.
 
 DaCHS answers HTTP 200 with ``QUERY_STATUS`` = ERROR for a failed query, and ``dachs serve start``
-exits 0 even when PostgreSQL is down (then every query fails with 500): only a query whose VOTable
-says OK counts as healthy.
+exits 0 even when PostgreSQL is down (then every query fails with 500): only a query whose parsed
+VOTable says OK counts as healthy (:func:`idf_clients.probes.probe_tap`).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
-import requests
-
+from idf_clients.probes import TAP_HEALTH_QUERY, probe_tap
 from idf_ops.local.health import ServiceHealth, health_check
 from idf_ops.local.settings import TAP_URL
 
 __all__ = ["HEALTH_QUERY", "INSTANCE_CONFIG_DIR", "adql_ok", "check_tap", "instance_urls"]
 
-HEALTH_QUERY = 'SELECT TOP 1 "objectId", ra, dec FROM dp01_dc2_catalogs.object'
+HEALTH_QUERY = TAP_HEALTH_QUERY
 INSTANCE_CONFIG_DIR = Path("/etc/idf/dachs")
-_OK = 'name="QUERY_STATUS" value="OK"'
 
 
 def instance_urls(config_dir: Path = INSTANCE_CONFIG_DIR) -> list[str]:
@@ -36,19 +33,8 @@ def instance_urls(config_dir: Path = INSTANCE_CONFIG_DIR) -> list[str]:
 
 def adql_ok(tap_url: str, query: str = HEALTH_QUERY, timeout_s: float = 10.0) -> tuple[bool, str]:
     """Run one sync ADQL query; (ok, what happened)."""
-    started = time.perf_counter()
-    try:
-        answer = requests.post(
-            f"{tap_url}/sync", data={"LANG": "ADQL", "REQUEST": "doQuery", "QUERY": query}, timeout=timeout_s
-        )
-    except requests.RequestException as exc:
-        return False, f"{tap_url}: no answer ({type(exc).__name__})"
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    if answer.status_code != 200:
-        return False, f"{tap_url}: HTTP {answer.status_code} (is PostgreSQL up?)"
-    if _OK not in answer.text:
-        return False, f"{tap_url}: QUERY_STATUS is not OK for {query!r}"
-    return True, f"{tap_url}: ADQL answered in {elapsed_ms:.0f} ms"
+    probe = probe_tap(tap_url, query, timeout_s)
+    return probe.ok, probe.detail
 
 
 @health_check("tap")

@@ -30,6 +30,7 @@ from felis.datamodel import Column, Schema, Table
 from pydantic import ValidationError
 
 from idf_core.errors import BadInput
+from idf_core.facts import TAP_SERVED_RENAMES
 
 __all__ = [
     "DACHS_TYPES",
@@ -69,7 +70,7 @@ _INTEGER_NULLS: dict[str, str] = {
 
 # DaCHS 2.7 refuses tables named after ADQL reserved words (``position``): such a table is served
 # through a view under this name, created by DaCHS itself from the RD (``dachs imp RD views``).
-DEFAULT_TABLE_RENAMES: dict[str, str] = {"position": "position_"}
+DEFAULT_TABLE_RENAMES: dict[str, str] = dict(TAP_SERVED_RENAMES)  # defined once, in idf_core.facts
 
 DP01_RELEASE_DATE = "2021-06-30T00:00:00Z"
 

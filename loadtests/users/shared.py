@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from pathlib import Path
 
 import gevent.lock
 import pymysql
 import pyvo
 from locust.env import Environment
 
+from idf_clients import qserv
 from loadtests.querysets import QuerySet, adapt_adql, load_query_set
 from loadtests.runconfig import RunConfig, load_run_config
 from loadtests.users.bounds import fire_request
@@ -57,19 +57,18 @@ def rng_for(kind: str) -> random.Random:
 
 
 def qserv_connect() -> pymysql.connections.Connection:
-    """A pymysql connection to the Qserv front end of the run."""
+    """A pymysql connection to the Qserv front end of the run (:mod:`idf_clients.qserv`)."""
     target = run_config().qserv
-    password = Path(target.password_file).read_text().strip() if target.password_file else ""
-    return pymysql.connect(
-        host=target.host,
-        port=target.port,
-        user=target.user,
-        password=password,
-        database=target.database,
-        connect_timeout=10,
-        read_timeout=int(run_config().profile.tap_job_timeout_s),
-        autocommit=True,
+    connection: pymysql.connections.Connection = qserv.connect(
+        target.host,
+        target.port,
+        target.user,
+        qserv.password_from_file(target.password_file),
+        target.database,
+        connect_timeout_s=10,
+        read_timeout_s=run_config().profile.tap_job_timeout_s,
     )
+    return connection
 
 
 def _sample_tap(limit: int) -> list[int]:

@@ -1,7 +1,8 @@
 """Checking TAP responses: HTTP status, the VOTable's QUERY_STATUS and the row count.
 
 A TAP server may answer HTTP 200 with ``QUERY_STATUS=ERROR`` in the VOTable (DaCHS does for bad
-ADQL), so a status code alone proves nothing. Parsing uses astropy.io.votable (what pyvo uses).
+ADQL), so a status code alone proves nothing. Parsing uses astropy.io.votable (what pyvo uses); the
+status is read by :func:`idf_clients.tap.query_status` (an ERROR after a partial table wins).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import warnings
 
 from astropy.io.votable import parse
 from astropy.io.votable.exceptions import VOWarning
+
+from idf_clients.tap import query_status, query_statuses
 
 __all__ = ["VOTableVerdict", "check_votable"]
 
@@ -39,19 +42,8 @@ def check_votable(body: bytes) -> VOTableVerdict:
             document = parse(io.BytesIO(body), verify="ignore")
         except Exception as exc:  # astropy raises many types for non-VOTable input
             raise ValueError(f"not a VOTable ({type(exc).__name__}: {exc})") from exc
-    status, message = "", ""
-    rows = 0
-    for resource in document.resources:
-        for info in resource.infos:
-            if info.name == "QUERY_STATUS":
-                # The last QUERY_STATUS wins: OVERFLOW is written after the table, OK before.
-                status, message = str(info.value), str(info.content or "")
-        for table in resource.tables:
-            rows += len(table.array)
-    if not status:
-        for info in document.infos:
-            if info.name == "QUERY_STATUS":
-                status, message = str(info.value), str(info.content or "")
-    if not status:
+    if not query_statuses(document):
         raise ValueError("VOTable without a QUERY_STATUS INFO element")
+    status, message = query_status(document)
+    rows = sum(len(table.array) for resource in document.resources for table in resource.tables)
     return VOTableVerdict(status, message, rows)

@@ -12,6 +12,7 @@ from typing import Any
 import pymysql
 import pytest
 
+from idf_clients.qserv import password_from_file
 from idf_core.errors import OperationFailed
 from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import read_manifest
@@ -32,9 +33,8 @@ SOCKET = "/run/mysqld/mysqld.sock"
 
 @pytest.fixture(scope="module")
 def reader() -> Iterator[Any]:
-    connection = connect_tcp(
-        LOOPBACK, QSERV_PORT, READER_USER, READER_PASSWORD_FILE.read_text().strip(), DATABASE
-    )
+    password = password_from_file(READER_PASSWORD_FILE)
+    connection = connect_tcp(LOOPBACK, QSERV_PORT, READER_USER, password, DATABASE)
     yield connection
     connection.close()
 

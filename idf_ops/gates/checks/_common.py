@@ -9,6 +9,7 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from idf_core.facts import DB_AUTH_SECRET
 from idf_ops.gates.checks.base import Budget, CheckFailedError
 
 if TYPE_CHECKING:
@@ -48,6 +49,6 @@ def db_auth_path(outputs: StackOutputs) -> Path | None:
     """The Butler's db-auth.yaml (LSST_DB_AUTH) in the stack's secrets directory, if any."""
     if os.environ.get("LSST_DB_AUTH"):
         return Path(os.environ["LSST_DB_AUTH"])
-    if outputs.secrets_dir and (Path(outputs.secrets_dir) / "db-auth.yaml").is_file():
-        return Path(outputs.secrets_dir) / "db-auth.yaml"
+    if outputs.secrets_dir and (Path(outputs.secrets_dir) / DB_AUTH_SECRET).is_file():
+        return Path(outputs.secrets_dir) / DB_AUTH_SECRET
     return None
