@@ -63,6 +63,22 @@ def heal_cmd() -> None:
     typer.echo(f"aborted {len(aborted)} orphaned async job(s)" if aborted else "no orphaned async job")
 
 
+@tap_app.command("probe")
+def probe_cmd(
+    url: Annotated[str, typer.Argument(help="TAP base URL (…/tap).")],
+    query: Annotated[str | None, typer.Option(help="ADQL to run (default: the health query).")] = None,
+    timeout_s: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 10.0,
+) -> None:
+    """Run one sync ADQL query; exit 0 when the parsed VOTable says OK, 1 otherwise (the roles'
+    health check: an HTTP 200 with QUERY_STATUS=ERROR, or an ERROR after a partial table, fails)."""
+    from idf_clients.probes import TAP_HEALTH_QUERY, probe_tap
+
+    result = probe_tap(url, query or TAP_HEALTH_QUERY, timeout_s=timeout_s)
+    typer.echo(result.detail)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 @tap_app.command("bench")
 def bench_cmd(
     url: Annotated[

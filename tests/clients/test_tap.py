@@ -6,6 +6,10 @@ stack's DaCHS (sync and async).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pyvo.dal.exceptions import DALOverflowWarning
 
@@ -128,3 +132,14 @@ def test_the_local_tap_answers_an_async_job() -> None:
 def test_the_local_tap_reports_bad_adql() -> None:
     with pytest.raises(TapQueryError, match="QUERY_STATUS=ERROR"):
         TapClient(LOCAL_TAP).query("SELECT nonexistent FROM dp01_dc2_catalogs.object")
+
+
+@pytest.mark.parametrize(("route", "exit_code"), [("ok", 0), ("partial", 1), ("error", 1), ("broken", 1)])
+def test_idf_tap_probe_exit_code_is_the_parsed_status(tap_url: str, route: str, exit_code: int) -> None:
+    # The roles' health check (ansible/roles/tap): exit 0 only for a VOTable whose status is OK.
+    idf = Path(sys.executable).parent / "idf"
+    result = subprocess.run(
+        [str(idf), "tap", "probe", f"{tap_url}/{route}/tap"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

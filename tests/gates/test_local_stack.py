@@ -8,12 +8,11 @@ import json
 import os
 import subprocess
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from idf_clients.probes import probe_tap
 from idf_core.contract import StackOutputs, load_outputs
 from idf_core.paths import REPO_ROOT, state_dir
 from idf_ops.gates.checks import tap as tap_checks
@@ -85,18 +84,11 @@ def _pg(action: str) -> None:
 
 def _wait_for_tap(seconds: float) -> bool:
     """After PostgreSQL is back, wait until DaCHS answers a real query again (others use it)."""
-    query = urllib.parse.urlencode(
-        {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": "SELECT TOP 1 * FROM TAP_SCHEMA.tables"}
-    )
-    url = load_outputs("local").tap_url.rstrip("/") + "/sync?" + query
+    url = load_outputs("local").tap_url
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (local TAP URL)
-                if b'name="QUERY_STATUS" value="OK"' in response.read():
-                    return True
-        except OSError:
-            pass
+        if probe_tap(url, "SELECT TOP 1 * FROM TAP_SCHEMA.tables").ok:
+            return True
         time.sleep(1)
     return False
 
