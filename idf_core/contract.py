@@ -43,9 +43,7 @@ class QservEndpoint(_Contract):
 
     host: str = Field(title="Host", description="Host name or IP of the Qserv czar proxy.")
     port: int = Field(title="Port", description="TCP port (4040 for Qserv, 3306 for the stand-in).")
-    database: str = Field(
-        default="dp01_dc2_catalogs", title="Database", description="Catalog database name."
-    )
+    database: str = Field(default="dp01_dc2_catalogs", title="Database", description="Catalog database name.")
     dialect: Literal["qserv", "mariadb-standin"] = Field(
         title="SQL dialect",
         description="`qserv`: the real Qserv (scisql, area specs); `mariadb-standin`: the local stand-in.",

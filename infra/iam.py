@@ -117,9 +117,7 @@ class Iam(pulumi.ComponentResource):
             }
         )
 
-    def _workload(
-        self, name: str, workload: Workload, args: IamArgs
-    ) -> gcp.serviceaccount.Account:
+    def _workload(self, name: str, workload: Workload, args: IamArgs) -> gcp.serviceaccount.Account:
         child = pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
             f"{name}-{workload.key}",

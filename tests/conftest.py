@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.plans import OfflinePlans
 from support.testdata import UPDATE_OPTION
 

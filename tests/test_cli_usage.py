@@ -28,13 +28,19 @@ USAGE_ERRORS = {
     "missing-argument": (["config", "validate"], "Missing argument"),
     "loadtest-unknown-option": (["loadtest", "run", "smoke", "--nope"], "No such option: --nope"),
     "cost-missing-stack": (["cost", "--json", "--bogus"], "No such option"),
-    "qserv-local-missing-felis": (["qserv-local", "schema", "--felis-bin", "/nonexistent", "--derived", "x"],
-                                  "'/nonexistent' does not exist"),
-    "qserv-local-no-manifest": (["qserv-local", "load", "--manifest", "/nonexistent/manifest.json"],
-                                "no load manifest"),
+    "qserv-local-missing-felis": (
+        ["qserv-local", "schema", "--felis-bin", "/nonexistent", "--derived", "x"],
+        "'/nonexistent' does not exist",
+    ),
+    "qserv-local-no-manifest": (
+        ["qserv-local", "load", "--manifest", "/nonexistent/manifest.json"],
+        "no load manifest",
+    ),
     "catalogs-unknown-table": (["catalogs", "bench-ingest", "--table", "nope"], "not a catalog table"),
-    "tap-rd-bad-served-names": (["tap", "rd", "--output", "/nonexistent/q.rd", "--served-names", "{"],
-                                "--served-names: not JSON"),
+    "tap-rd-bad-served-names": (
+        ["tap", "rd", "--output", "/nonexistent/q.rd", "--served-names", "{"],
+        "--served-names: not JSON",
+    ),
 }
 
 
@@ -48,8 +54,9 @@ def test_usage_error_exits_2_with_the_problem(case: str, capsys: pytest.CaptureF
 
 
 def test_usage_error_from_the_console_script_has_no_traceback() -> None:
-    result = subprocess.run([IDF, "plan", "dp01", "--bogus"], capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [IDF, "plan", "dp01", "--bogus"], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 2
     assert "No such option: --bogus" in result.stderr and "Traceback" not in result.stderr
 
@@ -69,8 +76,9 @@ def test_bare_plan_json_means_stdout(argv: list[str], expected: list[str]) -> No
 
 
 def test_plan_json_without_a_file_prints_the_plan() -> None:
-    result = subprocess.run([IDF, "plan", "dp01", "--json", "-q"], capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [IDF, "plan", "dp01", "--json", "-q"], capture_output=True, text=True, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     types = [r["type"] for r in plan["resources"]]
@@ -94,8 +102,12 @@ def test_role_subcommands_exist() -> None:
     called = set()
     for path in ROLE_TASK_FILES:
         called |= set(re.findall(r"_venv_bin }}/idf\"?\s*\n\s*- (\S+)\n\s*- (\S+)", path.read_text()))
-    assert called >= {("catalogs", "felis-path"), ("qserv-local", "schema"), ("qserv-local", "load"),
-                      ("tap", "heal")}
+    assert called >= {
+        ("catalogs", "felis-path"),
+        ("qserv-local", "schema"),
+        ("qserv-local", "load"),
+        ("tap", "heal"),
+    }
     for group, command in sorted(called):
         assert main([group, command, "--help"]) == 0, f"idf {group} {command}"
 

@@ -1,5 +1,6 @@
-"""The repository's own linters as tests: ruff everywhere, mypy on the CLI package (infra/ has its
-own type-check test in tests/infra), ansible-lint's production profile on ansible/."""
+"""The repository's own linters as tests: ruff check and ruff format everywhere, mypy on every
+package (infra/ also has its own type-check test against the provider stubs in tests/infra),
+ansible-lint's production profile on ansible/."""
 
 from __future__ import annotations
 
@@ -29,9 +30,17 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_is_clean_on_the_cli_package() -> None:
-    result = _run([str(VENV_BIN / "mypy"), "idf_ops"])
+def test_ruff_format_is_enforced() -> None:
+    result = _run([str(VENV_BIN / "ruff"), "format", "--check", "."])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean_on_every_package() -> None:
+    # [tool.mypy] files: idf_core, idf_clients, infra, idf_ops, loadtests, with disallow_untyped_defs
+    # and the pydantic plugin.
+    result = _run([str(VENV_BIN / "mypy")])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues found" in result.stdout
 
 
 def test_ansible_lint_production_profile_is_clean() -> None:

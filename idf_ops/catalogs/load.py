@@ -153,7 +153,7 @@ def copy_parquet(cursor: Any, parquet: Path, schema: str, table: str, batch_rows
                     sink.write(pgbinary.encode_batch(batch, pg_types))
                     sent["rows"] += batch.num_rows
                 sink.write(pgbinary.TRAILER)
-        except BaseException as exc:  # re-raised in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller's thread
             failure.append(exc)
 
     producer = threading.Thread(target=produce, name=f"copy-{parquet.stem}", daemon=True)
@@ -195,7 +195,7 @@ def _existing_indexes(cursor: Any, table: str) -> dict[str, str]:
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
         (SCHEMA_NAME, table),
     )
-    return {name: definition for name, definition in cursor.fetchall()}
+    return dict(cursor.fetchall())
 
 
 def _rebuild_plan(existing: dict[str, str], table: str) -> list[str]:

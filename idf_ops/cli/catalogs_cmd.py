@@ -34,14 +34,14 @@ def felis_path_cmd() -> None:
 def bench_ingest_cmd(  # noqa: PLR0917 -- one parameter per option
     table: Annotated[str, typer.Option(help="Catalog table whose Parquet rows are loaded.")] = "object",
     rows: Annotated[int, typer.Option(min=1, help="Rows taken from the table's Parquet file.")] = 100_000,
-    data_dir: Annotated[
-        Path, typer.Option(help="The dataload role's directory (Parquet files).")
-    ] = Path("/var/lib/idf/dataload"),
+    data_dir: Annotated[Path, typer.Option(help="The dataload role's directory (Parquet files).")] = Path(
+        "/var/lib/idf/dataload"
+    ),
     database: Annotated[str, typer.Option(help="PostgreSQL database of the catalogs.")] = "gavo",
     user: Annotated[str, typer.Option(help="PostgreSQL role the loader connects as.")] = "idf_catalogs",
-    password_file: Annotated[
-        Path, typer.Option(help="File holding that role's password.")
-    ] = Path("/var/lib/idf/secrets/pg_idf_catalogs.password"),
+    password_file: Annotated[Path, typer.Option(help="File holding that role's password.")] = Path(
+        "/var/lib/idf/secrets/pg_idf_catalogs.password"
+    ),
     repeat: Annotated[int, typer.Option(min=1, help="Runs of each method; the best is reported.")] = 2,
 ) -> None:
     """Benchmark the Parquet loader against server-side COPY FROM file (as root, local stack).

@@ -48,8 +48,10 @@ def register(app: typer.Typer) -> None:
             custom = [r for r in plan.resources if r.custom]
             violations = evaluate_inventory(custom)
             total += len(violations)
-            typer.echo(f"{plan.stack}: {len(custom)} resources, {len(POLICIES)} policies, "
-                       f"{len(violations)} violation(s)")
+            typer.echo(
+                f"{plan.stack}: {len(custom)} resources, {len(POLICIES)} policies, "
+                f"{len(violations)} violation(s)"
+            )
             for violation in violations:
                 typer.echo(f"  {violation}")
         return 1 if total else 0

@@ -44,9 +44,9 @@ def schema_cmd(
 
 @qserv_local_app.command("load")
 def load_cmd(
-    manifest: Annotated[
-        Path, typer.Option(dir_okay=False, help="The dataload role's load manifest.")
-    ] = Path("/var/lib/idf/dataload/manifest.json"),
+    manifest: Annotated[Path, typer.Option(dir_okay=False, help="The dataload role's load manifest.")] = Path(
+        "/var/lib/idf/dataload/manifest.json"
+    ),
     socket: Annotated[str, socket_opt] = DEFAULT_SOCKET,
     database: Annotated[str, typer.Option(help="MariaDB database of the catalogs.")] = "dp01_dc2_catalogs",
     table: Annotated[

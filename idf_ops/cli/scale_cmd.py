@@ -61,8 +61,13 @@ def _report_published(stack: str, published: Published) -> None:
         _err(f"wrote {published.path}")
 
 
-def _options(percent: float, machine_type: str, local_ssd: int = 24, replicas: int = 1,
-             test_hours: float = DEFAULT_TEST_HOURS) -> SizingOptions:
+def _options(
+    percent: float,
+    machine_type: str,
+    local_ssd: int = 24,
+    replicas: int = 1,
+    test_hours: float = DEFAULT_TEST_HOURS,
+) -> SizingOptions:
     from idf_ops.scale.service import SizingOptions
 
     return SizingOptions(percent, machine_type, local_ssd, replicas, test_hours)
@@ -260,9 +265,7 @@ def run_cmd(
 @scale_app.command("status")
 def status_cmd(
     stack: Annotated[str, stack_opt] = DEFAULT_STACK,
-    now: Annotated[
-        str | None, typer.Option("--now", help="Evaluate expiry at this time (ISO 8601).")
-    ] = None,
+    now: Annotated[str | None, typer.Option("--now", help="Evaluate expiry at this time (ISO 8601).")] = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Read the committed stack file instead of the Pulumi state.")
     ] = False,
@@ -277,9 +280,7 @@ def status_cmd(
 @scale_app.command("down")
 def down_cmd(
     stack: Annotated[str, stack_opt] = DEFAULT_STACK,
-    keep_stack: Annotated[
-        bool, typer.Option("--keep-stack", help="Keep the empty stack's history.")
-    ] = False,
+    keep_stack: Annotated[bool, typer.Option("--keep-stack", help="Keep the empty stack's history.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be destroyed.")] = False,
 ) -> None:
     """Destroy every resource of the scale stack and remove the stack."""

@@ -21,9 +21,7 @@ tap_app = typer.Typer(help="TAP service (GAVO DaCHS) of the local stack: generat
 @tap_app.command("rd")
 def rd_cmd(
     output: Annotated[Path, typer.Option(help="Where to write the DaCHS resource descriptor (q.rd).")],
-    felis: Annotated[
-        Path | None, typer.Option(help="Felis YAML (default: lsst-sdm-schemas DP0.1).")
-    ] = None,
+    felis: Annotated[Path | None, typer.Option(help="Felis YAML (default: lsst-sdm-schemas DP0.1).")] = None,
     title: Annotated[str, typer.Option(help="Resource title.")] = "Rubin Data Preview 0.1 (DC2) catalogs",
     creator: Annotated[str, typer.Option(help="Resource creator.")] = "Rubin Observatory LSST",
     served_names: Annotated[

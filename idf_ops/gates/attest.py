@@ -96,9 +96,7 @@ def attest(
             "note": note,
         })  # fmt: skip
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise BadInput(
             f"attestation of {checkpoint.id} refused ({problems}); fix --by / --evidence."
         ) from exc

@@ -182,12 +182,8 @@ class _CheckpointBase(_Model):
 class Milestone(_CheckpointBase):
     """One row of the seed's Table 1 (FY21 milestones)."""
 
-    kind: Literal["milestone"] = Field(
-        default="milestone", title="Kind", description="Table 1 milestone."
-    )
-    id: str = Field(
-        pattern=r"^L[23]-[A-Z]{2}-[0-9]{4}$", title="Rubin ID", description="Rubin milestone ID."
-    )
+    kind: Literal["milestone"] = Field(default="milestone", title="Kind", description="Table 1 milestone.")
+    id: str = Field(pattern=r"^L[23]-[A-Z]{2}-[0-9]{4}$", title="Rubin ID", description="Rubin milestone ID.")
     jira_id: str = Field(pattern=r"^PREOPS-[0-9]+$", title="Jira ID", description="PREOPS Jira issue.")
     title: str = Field(min_length=5, title="Title", description="Milestone title as in the seed.")
     due_date: dt.date = Field(title="Due date", description="Date the milestone is due.")

@@ -189,7 +189,7 @@ def checkpoint_result(
 
 def summarize(rows: list[CheckpointResult]) -> Summary:
     """Count statuses and gate outcomes."""
-    counts: dict[str, int] = {status: 0 for status in CHECKPOINT_STATUSES}
+    counts: dict[str, int] = dict.fromkeys(CHECKPOINT_STATUSES, 0)
     for row in rows:
         counts[row.status] += 1
     gates = [gate for row in rows for gate in row.gates]

@@ -116,7 +116,7 @@ def _run_one(
         status, reason, evidence = outcome.status, outcome.reason, outcome.evidence
     except CheckFailedError as exc:
         status, reason, evidence = "fail", exc.reason, exc.evidence
-    except Exception as exc:  # a check's bug or a client error: still a FAIL, never a traceback
+    except Exception as exc:  # noqa: BLE001 -- a check's bug or a client error: still a FAIL, never a traceback
         status, reason, evidence = "fail", f"{type(exc).__name__}: {exc}", []
     if budget.expired() and status == "pass":
         # An answer that arrived after the budget does not count: the gate is about answering in time.

@@ -75,9 +75,7 @@ def select_checkpoints(
     unknown = [cid for cid in wanted if registry.get(cid) is None]
     if unknown:
         known = ", ".join(c.id for c in registry.checkpoints)
-        raise BadInput(
-            f"{registry_path}: unknown milestone {', '.join(unknown)}; use one of: {known}"
-        )
+        raise BadInput(f"{registry_path}: unknown milestone {', '.join(unknown)}; use one of: {known}")
     chosen = {registry.get(cid).id for cid in wanted}  # type: ignore[union-attr]
     return [c for c in registry.checkpoints if c.id in chosen]
 
@@ -111,9 +109,7 @@ def check_gates(
     # Provenance (git, the load manifest) is read while the gates run, not after them.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending_provenance = pool.submit(stack_provenance, outputs)
-        results = run_gates(
-            jobs, ctx, lambda gate: resolve_check(CHECKS[gate.check], ctx), on_done=on_done
-        )
+        results = run_gates(jobs, ctx, lambda gate: resolve_check(CHECKS[gate.check], ctx), on_done=on_done)
         provenance = pending_provenance.result()
     rows = [
         checkpoint_result(

@@ -213,9 +213,9 @@ def build_summary(
 
 def plot_history(history_csv: Path, png: Path, title: str) -> None:
     """Latency percentiles (p50, p95, p99) and active users over time, from Locust's stats history."""
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     times: list[float] = []

@@ -222,7 +222,7 @@ def _register_collections_and_types(butler: Any, steps: list[str]) -> None:
         # Search order: most derived first (coadds before calexps), as Gen2 parent chains did.
         registry.setCollectionChain(CHAIN, list(reversed(RUNS)))
         steps.append(f"chain {CHAIN} -> {', '.join(reversed(RUNS))}")
-    wanted = {name: spec for name, spec in DATASET_TYPES.items()}
+    wanted = dict(DATASET_TYPES.items())
     wanted[STORED_CATALOG_TYPE[0]] = (STORED_CATALOG_TYPE[1], STORED_CATALOG_TYPE[2], False)
     for name, (dimensions, storage_class, is_calibration) in wanted.items():
         dataset_type = DatasetType(

@@ -119,7 +119,7 @@ def run_checks(services: tuple[str, ...] = SERVICE_ORDER) -> list[dict[str, obje
             continue
         try:
             results.append(check().as_dict())
-        except Exception as exc:  # a check that raises reports the service down, with the reason
+        except Exception as exc:  # noqa: BLE001 -- a check that raises reports the service down, with the reason
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             results.append(
                 {"service": service, "healthy": False, "state": "down", "endpoint": "", "detail": message}

@@ -36,7 +36,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import yaml
 
@@ -272,7 +272,7 @@ class BackgroundValidator:
         """Queue one stack's manifests; the future yields its problems."""
         return self._pool.submit(validate_manifests, manifests)
 
-    def __enter__(self) -> BackgroundValidator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

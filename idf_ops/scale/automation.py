@@ -144,9 +144,5 @@ class AutomationWorkspace:
         if "idf:node_pools" not in config:
             return None
         pools = json.loads(config["idf:node_pools"].value)
-        stamps = [
-            datetime.fromisoformat(p["expires_at"].replace("Z", "+00:00"))
-            for p in pools.values()
-            if p.get("expires_at")
-        ]
+        stamps = [datetime.fromisoformat(p["expires_at"]) for p in pools.values() if p.get("expires_at")]
         return min(stamps) if stamps else None

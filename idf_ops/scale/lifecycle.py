@@ -268,7 +268,7 @@ def reap_expired(ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: 
     for name in ws.list_stacks():
         try:
             info = ws.info(name)
-        except Exception as exc:  # one unreadable stack must not stop the reaping of the others
+        except Exception as exc:  # noqa: BLE001 -- one unreadable stack must not stop the reaping of the others
             decisions.append(
                 ReapDecision(stack=name, action="needs-attention", reason=f"cannot read its config: {exc}")
             )

@@ -85,6 +85,7 @@ __all__ = [
     "write_stack",
 ]
 
+
 @dataclass(frozen=True)
 class SizingOptions:
     """The sizing inputs a command takes from its options (defaults: the 2019 glide-path step)."""
@@ -174,7 +175,7 @@ def parse_time(value: str | None, *, option: str = "--now") -> datetime:
     if value is None:
         return datetime.now(UTC)
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value)
     except ValueError as exc:
         raise BadInput(f"{option} {value!r}: not an ISO 8601 time; give e.g. 2026-12-15T00:00:00Z") from exc
     if when.tzinfo is None:
@@ -207,8 +208,12 @@ def plan(
 
 def plan_for_pricing(options: SizingOptions, *, stack: str, hours: float | None) -> PlannedStack:
     """The plan of `idf scale plan`: priced with the longest expiry a stack may carry."""
-    return plan(options, expires_at=datetime.now(UTC).replace(microsecond=0) + MAX_EXPIRES_IN, stack=stack,
-                hours=hours)
+    return plan(
+        options,
+        expires_at=datetime.now(UTC).replace(microsecond=0) + MAX_EXPIRES_IN,
+        stack=stack,
+        hours=hours,
+    )
 
 
 def render_stack(
@@ -326,9 +331,7 @@ def stack_status(info: StackInfo, now: datetime) -> StackStatus:
         return StackStatus(info=info, state="no-expiry", hours_left=None)
     if info.expires_at <= now:
         return StackStatus(info=info, state="expired", hours_left=None)
-    return StackStatus(
-        info=info, state="expires", hours_left=(info.expires_at - now).total_seconds() / 3600
-    )
+    return StackStatus(info=info, state="expires", hours_left=(info.expires_at - now).total_seconds() / 3600)
 
 
 def destroy_preview(stack: str) -> OfflinePlan:

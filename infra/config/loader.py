@@ -90,7 +90,7 @@ def validate_config_mapping(document: Any, source: str, stack_name: str | None =
     cfg, problems = config_problems(document, stack_name)
     if cfg is None:
         raise StackConfigError(source, problems)
-    cfg._source = source
+    cfg._source = source  # noqa: SLF001 -- the loader owns the model's private source attribute
     return cfg
 
 
@@ -349,7 +349,7 @@ def load_from_pulumi_config(source: str | None = None) -> StackConfig:
     cfg, problems = config_problems({"config": config}, stack)
     if cfg is None or unknown:
         raise StackConfigError(where, unknown + problems)
-    cfg._source = where
+    cfg._source = where  # noqa: SLF001 -- the loader owns the model's private source attribute
     return cfg
 
 

@@ -512,4 +512,3 @@ EXT4_OVERHEAD_FRACTION = 0.03
 def local_ssd_raid_capacity_gib(ssd_count: int) -> int:
     """GiB a worker can claim on the ext4 RAID-0 of `ssd_count` local SSD partitions (rounded down)."""
     return math.floor(ssd_count * LOCAL_SSD_PARTITION_BYTES * (1 - EXT4_OVERHEAD_FRACTION) / 2**30)
-

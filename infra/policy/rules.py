@@ -968,9 +968,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _policy("gke-workload-identity", "GKE uses Workload Identity.", _gke_workload_identity),
     _policy("gke-shielded-nodes", "GKE uses shielded nodes.", _gke_shielded_nodes),
     _policy("gke-no-legacy-abac", "GKE has legacy ABAC off (RBAC only).", _gke_no_legacy_abac),
-    _policy(
-        "gke-no-client-certificate", "GKE issues no client certificate.", _gke_no_client_certificate
-    ),
+    _policy("gke-no-client-certificate", "GKE issues no client certificate.", _gke_no_client_certificate),
     _policy("gke-no-default-node-pool", "GKE removes its default node pool.", _gke_no_default_node_pool),
     _policy("gke-release-channel", "GKE is enrolled in a release channel.", _gke_release_channel),
     _policy(

@@ -44,7 +44,7 @@ class IterationBudget:
         """Call at the start of every task."""
         if self.done >= self.cap:
             _watch_for_idle(self.environment)
-            raise StopUser()
+            raise StopUser
         self.done += 1
 
 

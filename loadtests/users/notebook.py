@@ -300,7 +300,8 @@ class NotebookUser(FastHttpUser):
         cell = self.cells[self.executions % len(self.cells)]
         started_at = time.perf_counter()
         try:
-            assert self.ws is not None
+            if self.ws is None:
+                raise OSError("no kernel websocket: the lab did not start")
             execute_cell(self.ws, cell, self.username, self.settings.cell_timeout_s)
         except (CellError, OSError, websocket.WebSocketException, ValueError) as exc:
             fire_request(self.environment, "WS", f"lab.execute.{cell.name}", started_at, exception=exc)

@@ -81,7 +81,7 @@ class _QservUser(User):
             problem = query.check_rows(len(rows))
             if problem:
                 raise _QueryError(problem)
-        except Exception as exc:  # pymysql errors, lost connections, wrong answers: all failures
+        except Exception as exc:  # noqa: BLE001 -- pymysql errors, lost connections, wrong answers: all failures
             if not isinstance(exc, _QueryError):
                 self._drop_connection()
             fire_request(self.environment, "SQL", query.kind, started_at, exception=exc)

@@ -101,8 +101,8 @@ def object_ids(environment: Environment, service: str) -> list[int]:
                 ids = _sample_tap(limit) if service == "tap" else _sample_qserv(limit)
                 if not ids:
                     raise ValueError("the id sample query returned no rows")
-            except Exception as exc:  # any failure here is reported as a failed request
-                logger.error("sampling %s object ids failed: %s", service, exc)
+            except Exception as exc:  # noqa: BLE001 -- any failure here is reported as a failed request
+                logger.error("sampling %s object ids failed: %s", service, exc)  # noqa: TRY400 (reported as a failed request)
                 fire_request(environment, "SETUP", f"{service}.setup.sample_ids", started_at, exception=exc)
                 ids = []
             else:

@@ -11,8 +11,6 @@ import jsonschema
 import pytest
 import yaml
 from pulumi.runtime import config as runtime_config
-from support.mocks import Mocks, use_mocks
-from support.stacks import STACKS
 
 from idf_core.errors import BadInput
 from idf_core.paths import STACKS_DIR
@@ -25,6 +23,8 @@ from infra.config import (
     stack_file_schema,
     write_schema,
 )
+from support.mocks import Mocks, use_mocks
+from support.stacks import STACKS
 
 STACK_FILES = sorted(STACKS_DIR.glob("Pulumi.*.yaml"))
 

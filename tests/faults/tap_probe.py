@@ -50,7 +50,7 @@ def tap_sync(tap_url: str, params: dict[str, str], timeout_s: float = 60.0) -> T
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table_file = votable.parse(io.BytesIO(response.content), verify="ignore")
-    except Exception as exc:  # any unparseable body is "not a VOTable"
+    except Exception as exc:  # noqa: BLE001 -- any unparseable body is "not a VOTable"
         return TapAnswer(response.status_code, "", 0, f"not a VOTable ({exc}): {response.text[:200]}")
     status, message = "", ""
     for info in list(table_file.infos) + [i for r in table_file.resources for i in r.infos]:
@@ -77,5 +77,6 @@ def wait_until_good(tap_url: str, timeout_s: float, consecutive: int = 4) -> flo
         if streak >= consecutive:
             return time.monotonic() - start
         time.sleep(0.25)
-    raise AssertionError(f"TAP did not answer {consecutive} good queries in a row within {timeout_s:.0f} s; "
-                         f"last answer {last}")
+    raise AssertionError(
+        f"TAP did not answer {consecutive} good queries in a row within {timeout_s:.0f} s; last answer {last}"
+    )

@@ -45,16 +45,22 @@ def test_tap_role_replaces_orphaned_balancer_workers(tap_url: str) -> None:
     assert all(_alive(w) for w in workers), "the workers did not outlive their master"
 
     result = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "playbooks/tap.yml"], cwd=ANSIBLE_DIR, capture_output=True,
-        text=True, timeout=600, check=False, env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
+        [str(VENV_BIN / "ansible-playbook"), "playbooks/tap.yml"],
+        cwd=ANSIBLE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
     new_master = psutil.Process(int(PID_FILE.read_text().strip()))
     assert new_master.name() == "nginx" and new_master.username() == "root"
     assert not any(_alive(w) for w in workers), "orphaned workers still run"
-    orphans = [p.pid for p in _nginx()
-               if _alive(p) and p.pid != new_master.pid and p.info["ppid"] != new_master.pid]
+    orphans = [
+        p.pid for p in _nginx() if _alive(p) and p.pid != new_master.pid and p.info["ppid"] != new_master.pid
+    ]
     assert orphans == [], f"nginx processes without our master: {orphans}"
     query = urllib.parse.urlencode({"LANG": "ADQL", "REQUEST": "doQuery", "QUERY": QUERY})
     with urllib.request.urlopen(f"{tap_url}/sync?{query}", timeout=60) as response:  # noqa: S310 (loopback)

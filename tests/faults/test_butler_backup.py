@@ -50,10 +50,16 @@ def _db_auth_with_scratch(
     entries: list[dict[str, Any]] = yaml.safe_load(source.read_text()) if source.is_file() else []
     parts = urlsplit(original_url)
     user, password = DbAuth(authList=entries).getAuth(
-        "postgresql", parts.username, parts.hostname, parts.port, parts.path.lstrip("/"))
+        "postgresql", parts.username, parts.hostname, parts.port, parts.path.lstrip("/")
+    )
     scratch = urlsplit(scratch_url)
-    entries.append({"url": f"postgresql://{user}@{scratch.hostname}:{scratch.port or 5432}{scratch.path}",
-                    "username": user, "password": password})
+    entries.append(
+        {
+            "url": f"postgresql://{user}@{scratch.hostname}:{scratch.port or 5432}{scratch.path}",
+            "username": user,
+            "password": password,
+        }
+    )
     path = out_dir / "db-auth.yaml"
     path.touch(mode=0o600)
     path.write_text(yaml.safe_dump(entries))
@@ -115,7 +121,8 @@ def test_registry_backup_restore_loses_nothing(
             "dump_bytes": archive.stat().st_size,
         }
         (state_dir("reports", "faults") / "butler_backup_restore.json").write_text(
-            json.dumps(report, indent=2) + "\n")
+            json.dumps(report, indent=2) + "\n"
+        )
     finally:
         pg_admin.psql("postgres", f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
         (tmp_path / "db-auth.yaml").unlink(missing_ok=True)  # a copy of credentials: do not leave it
@@ -131,10 +138,14 @@ def test_lost_row_in_a_restore_is_detected(local_outputs: StackOutputs, tmp_path
         pg_admin.restore(archive, scratch_db)
         # Lose one datastore location (a leaf table: nothing references it), then alter one
         # collection's documentation: a lost row and a changed value must both show.
-        pg_admin.psql(scratch_db, "DELETE FROM dataset_location "
-                                  "WHERE ctid = (SELECT min(ctid) FROM dataset_location)")
-        pg_admin.psql(scratch_db, "UPDATE collection SET doc = coalesce(doc, '') || ' ' "
-                                  "WHERE collection_id = (SELECT min(collection_id) FROM collection)")
+        pg_admin.psql(
+            scratch_db, "DELETE FROM dataset_location WHERE ctid = (SELECT min(ctid) FROM dataset_location)"
+        )
+        pg_admin.psql(
+            scratch_db,
+            "UPDATE collection SET doc = coalesce(doc, '') || ' ' "
+            "WHERE collection_id = (SELECT min(collection_id) FROM collection)",
+        )
         live, restored = pg_admin.table_checksums(registry_db), pg_admin.table_checksums(scratch_db)
         location, collection = '"public"."dataset_location"', '"public"."collection"'
         assert live[location][0] == restored[location][0] + 1

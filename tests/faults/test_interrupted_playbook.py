@@ -38,9 +38,16 @@ def _interrupt_run(sig: signal.Signals) -> tuple[float, int, str]:
     Midway means a few seconds into the role named by :data:`INTERRUPT_IN_ROLE` (its progress line
     `▶ <role>`), or after :data:`INTERRUPT_AT_LATEST_S` if that line never shows.
     """
-    process = subprocess.Popen([IDF, "local", "up"], cwd=REPO_ROOT, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-                               env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    process = subprocess.Popen(
+        [IDF, "local", "up"],
+        cwd=REPO_ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
     lines: list[str] = []
     reached = threading.Event()
 
@@ -69,37 +76,52 @@ def _interrupt_run(sig: signal.Signals) -> tuple[float, int, str]:
 
 
 # SIGINT in CI; SIGTERM (same path, another ~3-5 min rerun on 2 cores) with `pytest -m slow`.
-@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
-                         ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)], ids=["SIGINT", "SIGTERM"]
+)
 def test_interrupted_site_playbook_converges(sig: signal.Signals) -> None:
     interrupted_at, interrupted_rc, interrupted_output = _interrupt_run(sig)
     assert interrupted_rc != 0, f"the interrupted run claimed success:\n{interrupted_output[-2000:]}"
     assert f"▶ {INTERRUPT_IN_ROLE}" in interrupted_output, "the interrupt did not land in the intended role"
 
-    rerun = subprocess.run([IDF, "local", "up"], cwd=REPO_ROOT, capture_output=True, text=True,
-                           timeout=RERUN_TIMEOUT_S, check=False)
+    rerun = subprocess.run(
+        [IDF, "local", "up"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RERUN_TIMEOUT_S,
+        check=False,
+    )
     converged_at = time.monotonic()
     output = rerun.stdout + rerun.stderr
     assert rerun.returncode == 0, f"rerun after {sig.name} failed (rc {rerun.returncode}):\n{output[-3000:]}"
     failed = [int(n) for n in FAILED_COUNT.findall(output)]
     assert failed and sum(failed) == 0, f"rerun reported failed tasks {failed}:\n{output[-3000:]}"
 
-    status = subprocess.run([IDF, "local", "status", "--json"], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=120, check=False)
+    status = subprocess.run(
+        [IDF, "local", "status", "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     services = json.loads(status.stdout)["services"]
     unhealthy = [s for s in services if not s["healthy"]]
     assert status.returncode == 0 and not unhealthy, f"unhealthy after rerun: {unhealthy}"
 
     report = {
         "scenario": f"idf local up interrupted with {sig.name} {INTERRUPT_INTO_ROLE_S:.0f} s into the "
-                    f"{INTERRUPT_IN_ROLE} role, then rerun",
+        f"{INTERRUPT_IN_ROLE} role, then rerun",
         "interrupted_rc": interrupted_rc,
-        "roles_started_before_interrupt": [line.strip()[2:] for line in interrupted_output.splitlines()
-                                           if line.strip().startswith("▶ ")],
+        "roles_started_before_interrupt": [
+            line.strip()[2:] for line in interrupted_output.splitlines() if line.strip().startswith("▶ ")
+        ],
         "rerun_rc": rerun.returncode,
         "rerun_failed_tasks": sum(failed),
         "recovery_s_from_interrupt_to_converged": round(converged_at - interrupted_at, 1),
         "services_healthy": [s["service"] for s in services],
     }
     (state_dir("reports", "faults") / f"interrupted_playbook_{sig.name}.json").write_text(
-        json.dumps(report, indent=2) + "\n")
+        json.dumps(report, indent=2) + "\n"
+    )

@@ -33,8 +33,13 @@ STALE_FILES = [Path("/run/mysqld/mysqld.sock"), Path("/run/mysqld/mysqld.pid")]
 # Service users of the local stack: every process of theirs belongs to a service.
 SERVICE_USERS = {"postgres", "mysql", "gavo"}
 # Root-owned service processes, recognised by their command line.
-ROOT_SERVICE_MARKERS = ("mysqld_safe", "nginx -c /etc/idf/", "/etc/idf/jupyterhub/",
-                        "configurable-http-proxy", "idf_ops.tap.watchdog")
+ROOT_SERVICE_MARKERS = (
+    "mysqld_safe",
+    "nginx -c /etc/idf/",
+    "/etc/idf/jupyterhub/",
+    "configurable-http-proxy",
+    "idf_ops.tap.watchdog",
+)
 
 
 def _service_processes() -> list[psutil.Process]:
@@ -53,6 +58,7 @@ def _service_processes() -> list[psutil.Process]:
 
 def _kill_every_service() -> int:
     """SIGKILL every service process, supervisors (mysqld_safe) first so nothing is respawned."""
+
     def supervisor_first(process: psutil.Process) -> bool:
         with contextlib.suppress(psutil.NoSuchProcess):
             return "mysqld_safe" not in " ".join(process.cmdline())
@@ -68,8 +74,9 @@ def _kill_every_service() -> int:
 
 def _run(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
-    result = subprocess.run([IDF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1500,
-                            check=False)
+    result = subprocess.run(
+        [IDF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1500, check=False
+    )
     return result, time.monotonic() - started
 
 

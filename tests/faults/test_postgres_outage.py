@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -49,13 +50,19 @@ def _watchdog_lines_since(offset: int) -> list[str]:
         log.seek(offset)
         lines = log.read().decode(errors="replace").splitlines()
     return [line for line in lines if "waiting" not in line]
+
+
 STEADY_AFTER_S = 5.0
 GOOD = {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": GOOD_QUERY}
 
 
 def pg_ctl(action: str) -> None:
-    subprocess.run(["pg_ctlcluster", *PG_CLUSTER, action, *(["-m", "fast"] if action == "stop" else [])],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pg_ctlcluster", *PG_CLUSTER, action, *(["-m", "fast"] if action == "stop" else [])],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def pg_is_up() -> bool:
@@ -83,7 +90,7 @@ class ProbeLoad:
             self.samples.append((started, answered, answer.ok and answer.rows > 0, down_throughout))
             time.sleep(0.2)
 
-    def __enter__(self) -> ProbeLoad:
+    def __enter__(self) -> Self:
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(2)]
         for thread in self._threads:
             thread.start()
@@ -107,8 +114,13 @@ class ProbeLoad:
 
 def gate_statuses(out_dir: Path) -> dict[str, str]:
     """Run the PostgreSQL-dependent readiness gates (`idf gates check`); gate id -> status."""
-    subprocess.run([IDF, "gates", "check", *GATE_MILESTONES, "--stack", "local", "--out", str(out_dir)],
-                   cwd=REPO_ROOT, capture_output=True, timeout=45, check=False)
+    subprocess.run(
+        [IDF, "gates", "check", *GATE_MILESTONES, "--stack", "local", "--out", str(out_dir)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        timeout=45,
+        check=False,
+    )
     board = json.loads((out_dir / "gates.json").read_text())
     gates = [g for checkpoint in board["checkpoints"] for g in checkpoint["gates"]]
     return {g["id"]: g["status"] for g in gates if g["id"] in DEPENDENT_GATES}
@@ -123,8 +135,13 @@ def _good_within(tap_url: str, timeout_s: float) -> float | None:
 
 def test_tap_fails_during_outage_and_recovers(tap_url: str, tmp_path: Path) -> None:
     assert pg_is_up(), "PostgreSQL is not running before the test; run `idf local up`"
-    watchdog = subprocess.run([str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "idf_ops.tap.watchdog",
-                               "status"], capture_output=True, text=True, timeout=30, check=False)
+    watchdog = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "idf_ops.tap.watchdog", "status"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert watchdog.returncode == 0, f"the TAP watchdog is not running: {watchdog.stdout}{watchdog.stderr}"
     log_offset = WATCHDOG_LOG.stat().st_size if WATCHDOG_LOG.exists() else 0
     wait_until_good(tap_url, timeout_s=30)
@@ -167,6 +184,7 @@ def test_tap_fails_during_outage_and_recovers(tap_url: str, tmp_path: Path) -> N
     assert set(gates_during) == set(DEPENDENT_GATES), f"gates missing from the board: {report}"
     assert all(status == "fail" for status in gates_during.values()), f"gates stayed green: {report}"
     assert recovery_s is not None, (
-        f"TAP did not heal by itself within {HEAL_BUDGET_S:.0f} s of PostgreSQL's restart: {report}")
+        f"TAP did not heal by itself within {HEAL_BUDGET_S:.0f} s of PostgreSQL's restart: {report}"
+    )
     assert after and all(after), f"requests failed after recovery: {report}"
     assert all(status == "pass" for status in gates_after.values()), f"gates still red: {report}"

@@ -27,16 +27,18 @@ STATE_ROOT = Path("/var/lib/idf")
 
 def _run(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
-    result = subprocess.run([IDF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800,
-                            check=False)
+    result = subprocess.run(
+        [IDF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, check=False
+    )
     return result, time.monotonic() - started
 
 
 def _mariadb_databases() -> set[str]:
     subprocess.run(["/etc/init.d/mariadb", "start"], capture_output=True, check=True, timeout=120)
     try:
-        out = subprocess.run(["mariadb", "-N", "-e", "SHOW DATABASES"], capture_output=True, text=True,
-                             check=True, timeout=60).stdout
+        out = subprocess.run(
+            ["mariadb", "-N", "-e", "SHOW DATABASES"], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
     finally:
         subprocess.run(["/etc/init.d/mariadb", "stop"], capture_output=True, check=False, timeout=120)
     return set(out.split())
@@ -65,6 +67,10 @@ def test_reset_deletes_every_service_data_and_up_rebuilds() -> None:
     unhealthy = [s for s in services if not s["healthy"]]
     assert status.returncode == 0 and not unhealthy, f"unhealthy after reset and up: {unhealthy}"
 
-    report = {"scenario": "idf local reset --yes, then idf local up", "reset_s": round(reset_s, 1),
-              "up_after_reset_s": round(up_s, 1), "services_healthy": [s["service"] for s in services]}
+    report = {
+        "scenario": "idf local reset --yes, then idf local up",
+        "reset_s": round(reset_s, 1),
+        "up_after_reset_s": round(up_s, 1),
+        "services_healthy": [s["service"] for s in services],
+    }
     (state_dir("reports", "faults") / "reset.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -40,8 +40,7 @@ MALFORMED_ADQL = {
 INJECTIONS = {
     "stacked-drop": f"SELECT TOP 1 ra FROM {OBJECT}; DROP TABLE {OBJECT}",
     "quote-breakout": f"SELECT TOP 1 ra FROM {OBJECT} WHERE ra = 1'; DROP TABLE {OBJECT}; --",
-    "tautology-quote": (f"SELECT TOP 1 ra FROM {OBJECT} WHERE ra = '1' OR '1'='1'; "
-                        f"DELETE FROM {OBJECT}"),
+    "tautology-quote": (f"SELECT TOP 1 ra FROM {OBJECT} WHERE ra = '1' OR '1'='1'; DELETE FROM {OBJECT}"),
     "unpublished-catalog": "SELECT usename, passwd FROM pg_catalog.pg_shadow",
     "union-to-system-table": f"SELECT TOP 1 ra FROM {OBJECT} UNION SELECT usesysid FROM pg_catalog.pg_user",
     "server-function": "SELECT pg_sleep(30)",

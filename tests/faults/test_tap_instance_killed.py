@@ -51,9 +51,12 @@ def test_watchdog_restarts_a_killed_instance(tap_url: str) -> None:
             balancer_ok.append(adql_ok(f"{tap_url}")[0])
         time.sleep(2.0)
     recovered_s = time.monotonic() - killed_at
-    report = {"scenario": f"DaCHS instance on port {port} killed with SIGKILL", "instances": len(urls),
-              "recovered_s": round(recovered_s, 1),
-              "balancer_ok_while_down": f"{sum(balancer_ok)}/{len(balancer_ok)}"}
+    report = {
+        "scenario": f"DaCHS instance on port {port} killed with SIGKILL",
+        "instances": len(urls),
+        "recovered_s": round(recovered_s, 1),
+        "balancer_ok_while_down": f"{sum(balancer_ok)}/{len(balancer_ok)}",
+    }
     report_file = state_dir("reports", "faults") / "tap_instance_killed.json"
     report_file.write_text(json.dumps(report, indent=2) + "\n")
     assert all(balancer_ok), f"the balancer failed requests while one instance was down: {report}"

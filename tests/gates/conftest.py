@@ -67,7 +67,10 @@ def gcp_offline_outputs(stack: str) -> dict[str, Any]:
         "tap_url": "https://data-int.lsst.cloud/api/tap",
         "hub_url": "https://data-int.lsst.cloud/nb",
         "qserv": {
-            "host": "qserv-czar.example.internal", "port": 4040, "dialect": "qserv", "expected_workers": 5,
+            "host": "qserv-czar.example.internal",
+            "port": 4040,
+            "dialect": "qserv",
+            "expected_workers": 5,
         },
         "butler": {
             "repo_uri": "gs://butler-us-central1-dp01",

@@ -28,7 +28,6 @@ ARTIFACTS = REPO_ROOT / "var" / "artifacts"
 COLOURS = {"pass": (0x1A, 0x7F, 0x37), "fail": (0xCF, 0x22, 0x2E), "attested": (0x09, 0x69, 0xDA)}
 
 
-
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     assert Path(CHROMIUM).exists(), "Debian chromium missing: apt-get install -y chromium (scripts/setup.sh)"
     return subprocess.run(

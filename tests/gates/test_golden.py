@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from support.testdata import compare_text
 
 from idf_ops.gates.render import write_all
 from idf_ops.gates.report import Report
 from idf_ops.gates.service import check_gates
+from support.testdata import compare_text
 
 from .conftest import gcp_offline_outputs, local_outputs, write_outputs
 

@@ -22,8 +22,15 @@ def summary(profile: str = "tap-scale", stack: str = "lt", age_h: float = 2.0, s
     finished = NOW - dt.timedelta(hours=age_h)
     actual = 900.0 if slo_verdict == "pass" else 12000.0
     stats = {
-        "kind": "tap.lv.cone.object", "request_type": "GET", "count": 600, "failures": 0,
-        "p50_ms": 300.0, "p95_ms": actual, "p99_ms": actual, "max_ms": actual, "requests_per_s": 2.0,
+        "kind": "tap.lv.cone.object",
+        "request_type": "GET",
+        "count": 600,
+        "failures": 0,
+        "p50_ms": 300.0,
+        "p95_ms": actual,
+        "p99_ms": actual,
+        "max_ms": actual,
+        "requests_per_s": 2.0,
     }
     return {
         "schema_version": 1,
@@ -42,15 +49,26 @@ def summary(profile: str = "tap-scale", stack: str = "lt", age_h: float = 2.0, s
         "total": None,
         "slos": [
             {
-                "kind": "tap.lv.*", "matched_kinds": ["tap.lv.cone.object"], "verdict": slo_verdict,
+                "kind": "tap.lv.*",
+                "matched_kinds": ["tap.lv.cone.object"],
+                "verdict": slo_verdict,
                 "checks": [
-                    {"kind": "tap.lv.cone.object", "metric": "p95_ms", "threshold": 10000.0,
-                     "actual": actual, "verdict": slo_verdict},
+                    {
+                        "kind": "tap.lv.cone.object",
+                        "metric": "p95_ms",
+                        "threshold": 10000.0,
+                        "actual": actual,
+                        "verdict": slo_verdict,
+                    },
                 ],
             }
         ],
         "locust": {
-            "workers": 1, "exit_code": 0, "cpu_seconds": 30.0, "cpu_share_of_machine": 0.1, "cores": 2,
+            "workers": 1,
+            "exit_code": 0,
+            "cpu_seconds": 30.0,
+            "cpu_share_of_machine": 0.1,
+            "cores": 2,
         },
         "artifacts": {},
     }

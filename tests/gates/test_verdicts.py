@@ -112,8 +112,10 @@ def test_attest_appends_a_validated_entry_with_the_commit(tmp_path: Path, capsys
     ("args", "message"),
     [
         (["L2-DP-0010", "--by", "Someone (x)", "--evidence", "https://e.org/1"], "has automated gates"),
-        ([MANUAL[0], "--by", "Someone (x)", "--evidence", "https://e.org/1", "--on", "2999-01-01"],
-         "in the future"),
+        (
+            [MANUAL[0], "--by", "Someone (x)", "--evidence", "https://e.org/1", "--on", "2999-01-01"],
+            "in the future",
+        ),
         ([MANUAL[0], "--by", "Someone (x)"], "needs an evidence URL"),
         ([MANUAL[0], "--by", "Someone (x)", "--evidence", "jira 151"], "give an http(s) URL"),
         (["L9-XX-0000", "--by", "Someone (x)", "--evidence", "https://e.org/1"], "unknown checkpoint"),
@@ -212,8 +214,16 @@ def test_scale_stack_data_scale_comes_from_its_plan(state_dir: Path, tmp_path: P
     local = StackOutputs.model_validate(local_outputs("lt", 1, tmp_path))
     manifest = Path(local.catalog_load_manifest or "")
     manifest.parent.mkdir(parents=True)
-    table = {"rows": 100_000, "key_column": "objectId", "checksum": "1", "parquet_file": "/x.parquet",
-             "parquet_sha256": "0" * 64, "parquet_size_bytes": 1, "parquet_mtime_ns": 1, "load_seconds": 0.1}
+    table = {
+        "rows": 100_000,
+        "key_column": "objectId",
+        "checksum": "1",
+        "parquet_file": "/x.parquet",
+        "parquet_sha256": "0" * 64,
+        "parquet_size_bytes": 1,
+        "parquet_mtime_ns": 1,
+        "load_seconds": 0.1,
+    }
     loaded = LoadManifest.model_validate({"database": "gavo", "tables": {"object": table}})
     manifest.write_text(loaded.model_dump_json())
     counted = data_scale(local)

@@ -12,9 +12,9 @@ import pulumi
 import pytest
 import yaml
 from pulumi.runtime import config as runtime_config
-from support.mocks import Mocks, use_mocks
 
 from infra.config import pulumi_config_from_mapping
+from support.mocks import Mocks, use_mocks
 
 REPO = Path(__file__).resolve().parents[2]
 # The language host runs the program directory, as runpy.run_path("infra/") does.

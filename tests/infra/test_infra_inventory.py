@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import yaml
-from support.stacks import STACKS
-from support.testdata import UPDATE_OPTION
 
 from idf_ops.plan.engine import OfflinePlan
+from support.stacks import STACKS
+from support.testdata import UPDATE_OPTION
 
 INVENTORIES = Path(__file__).resolve().parent.parent / "inventories"
 # The first line of a new inventory file; an existing file keeps its own header when rewritten.

@@ -7,13 +7,13 @@ from typing import Any
 
 import pulumi
 import pytest
-from support.mocks import use_mocks
 
 from infra.cloudsql import RegistryDatabase, RegistryDatabaseArgs
 from infra.config import load_stack_file, resolve_stack_file
 from infra.kubernetes import kubeconfig
 from infra.network import Network, NetworkArgs
 from infra.node_pools import pool_labels
+from support.mocks import use_mocks
 
 
 @pytest.fixture

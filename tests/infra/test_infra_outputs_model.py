@@ -13,8 +13,6 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from support.mocks import use_mocks
-from support.stacks import STACKS
 
 from idf_core.contract import PROGRAM_ONLY_OUTPUTS, ProgramOutputs, StackOutputs, contract_of, load_outputs
 from idf_core.errors import BadInput
@@ -23,6 +21,8 @@ from idf_ops.plan.outputs import stack_outputs_of
 from idf_ops.scale.service import publish_outputs
 from infra.config import load_stack_file, resolve_stack_file
 from infra.program import build, export_all
+from support.mocks import use_mocks
+from support.stacks import STACKS
 
 INVENTORIES = Path(__file__).resolve().parent.parent / "inventories"
 UNKNOWN = "registry_pasword"  # a typo of an export nobody defines
@@ -108,8 +108,12 @@ def test_program_only_keys_and_none_values_are_not_refused() -> None:
         "tap_url": "https://h/api/tap",
         "hub_url": "https://h/nb/hub",
         "qserv": {"host": "10.0.0.1", "port": 4040, "dialect": "qserv", "expected_workers": 1},
-        "butler": {"repo_uri": "gs://b/repo", "readonly_config": "gs://b/r.yaml", "registry_host": "h",
-                   "registry_database": "d"},
+        "butler": {
+            "repo_uri": "gs://b/repo",
+            "readonly_config": "gs://b/r.yaml",
+            "registry_host": "h",
+            "registry_database": "d",
+        },
         "cloudsql_connection_name": None,
         **dict.fromkeys(PROGRAM_ONLY_OUTPUTS, "anything"),
     }

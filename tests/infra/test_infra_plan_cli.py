@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.stacks import STACKS
 
 from idf_core.contract import load_outputs
 from idf_core.errors import BadInput
@@ -18,6 +17,7 @@ from idf_core.paths import STACKS_DIR
 from idf_ops.cli.main import main
 from idf_ops.plan.engine import OfflinePlan, run_offline
 from idf_ops.plan.manifests import manifests_of, validate_manifests
+from support.stacks import STACKS
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
-from support.mocks import use_mocks
-from support.stacks import STACKS
 
 from idf_core.facts import pool_name
 from idf_ops.plan.engine import OfflinePlan
@@ -25,6 +23,8 @@ from infra.config import StackConfig, load_stack_file, resolve_stack_file, valid
 from infra.kubernetes import PD_STORAGE_CLASS, qserv_spec, worker_storage_class
 from infra.node_pools import k8s_taint_effect
 from infra.qserv_local_ssd import QservLocalSsd, QservLocalSsdArgs
+from support.mocks import use_mocks
+from support.stacks import STACKS
 
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"

@@ -10,7 +10,6 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from support.plans import OfflinePlans
 
 from idf_ops.plan.engine import collector_paused, run_offline
 from idf_ops.plan.manifests import (
@@ -20,6 +19,7 @@ from idf_ops.plan.manifests import (
     manifests_of,
     validate_manifests,
 )
+from support.plans import OfflinePlans
 
 
 def _by_kubernetes_validate(manifest: dict[str, Any]) -> str | None:

@@ -36,7 +36,7 @@ def test_error_votable_is_not_ok() -> None:
     "body", [b"", b"<html>Bad gateway</html>", b'<VOTABLE version="1.4"><RESOURCE/></VOTABLE>']
 )
 def test_non_votable_or_statusless_is_rejected(body: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"VOTable"):
         check_votable(body)
 
 

@@ -30,7 +30,7 @@ def test_reset_refuses_without_yes() -> None:
 
 
 @pytest.mark.parametrize(
-    "args,expected",
+    ("args", "expected"),
     [
         (("local", "up", "--objects", "0"), "at least 1"),
         (("local", "up", "--only", "nginx"), "not a service of the local stack"),

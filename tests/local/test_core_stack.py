@@ -63,14 +63,15 @@ def test_postgresql_answers_a_query() -> None:
 
 
 @pytest.mark.parametrize(
-    "setting,default", [("shared_buffers", "128MB"), ("work_mem", "4MB"), ("effective_cache_size", "4GB")]
+    ("setting", "default"),
+    [("shared_buffers", "128MB"), ("work_mem", "4MB"), ("effective_cache_size", "4GB")],
 )
 def test_postgresql_settings_are_sized_from_the_machine(setting: str, default: str) -> None:
     assert psql_as_postgres(f"SHOW {setting}") != default
 
 
 @pytest.mark.parametrize(
-    "database,extension", [("gavo", "q3c"), ("gavo", "pg_sphere"), ("dp01_butler", "btree_gist")]
+    ("database", "extension"), [("gavo", "q3c"), ("gavo", "pg_sphere"), ("dp01_butler", "btree_gist")]
 )
 def test_extensions_are_installed(database: str, extension: str) -> None:
     assert (
@@ -188,7 +189,7 @@ def test_appendix_b_dataset_type_is_registered(readonly_butler: Any, name: str) 
 
 
 @pytest.mark.parametrize(
-    "element,minimum",
+    ("element", "minimum"),
     [
         ("instrument", 1),
         ("detector", 189),
@@ -219,8 +220,8 @@ def test_readonly_role_is_refused_writes_even_when_asked_writeable() -> None:
     os.environ.setdefault("LSST_DB_AUTH", str(DB_AUTH_FILE))
     from lsst.daf.butler import Butler
 
+    butler = Butler.from_config(str(BUTLER_READONLY_CONFIG), writeable=True)
     with pytest.raises(Exception, match="permission denied"):
-        butler = Butler.from_config(str(BUTLER_READONLY_CONFIG), writeable=True)
         butler.registry.registerRun("should/not/exist")
 
 

@@ -52,7 +52,9 @@ def _cloud_outputs() -> StackOutputs:
     )
 
 
-@pytest.mark.parametrize("outputs,group", [(local_outputs(), "idf_local"), (_cloud_outputs(), "idf_cloud")])
+@pytest.mark.parametrize(
+    ("outputs", "group"), [(local_outputs(), "idf_local"), (_cloud_outputs(), "idf_cloud")]
+)
 def test_inventory_is_rendered_from_outputs(outputs: StackOutputs, group: str) -> None:
     inventory = render_inventory(outputs)
     host_vars = inventory["all"]["children"][group]["hosts"]["localhost"]

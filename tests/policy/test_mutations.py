@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from support.stacks import STACKS
 
 from infra.policy.rules import POLICIES, evaluate_inventory, parse_expires_at
 from policy.baseline import baseline_inventory, urn
+from support.stacks import STACKS
 
 Inventory = list[dict[str, Any]]
 
@@ -125,10 +125,17 @@ def _add_protected_bucket(inventory: Inventory, stack: str) -> str:
     """A bucket compliant with every bucket policy (and protected): only its stack is wrong."""
     name = f"{stack}-ingest-scratch"
     resource = {
-        "type": BUCKET, "name": name, "urn": urn(stack, BUCKET, name), "protect": True,
-        "inputs": {"location": "US-CENTRAL1", "uniformBucketLevelAccess": True,
-                   "publicAccessPrevention": "enforced", "labels": {"stack": stack, "owner": "rubin-idf"},
-                   "versioning": {"enabled": True}},
+        "type": BUCKET,
+        "name": name,
+        "urn": urn(stack, BUCKET, name),
+        "protect": True,
+        "inputs": {
+            "location": "US-CENTRAL1",
+            "uniformBucketLevelAccess": True,
+            "publicAccessPrevention": "enforced",
+            "labels": {"stack": stack, "owner": "rubin-idf"},
+            "versioning": {"enabled": True},
+        },
     }
     inventory.append(resource)
     return str(resource["urn"])
@@ -298,8 +305,11 @@ MUTATIONS = [
         _add(
             "gcp:projects/iAMMember:IAMMember",
             "nodes-storage-admin",
-            {"project": "p", "role": "roles/storage.admin",
-             "member": "serviceAccount:gke-nodes-STACK@rubin-idf-STACK.iam.gserviceaccount.com"},
+            {
+                "project": "p",
+                "role": "roles/storage.admin",
+                "member": "serviceAccount:gke-nodes-STACK@rubin-idf-STACK.iam.gserviceaccount.com",
+            },
         ),
     ),
     Mutation(
@@ -308,8 +318,11 @@ MUTATIONS = [
         _add(
             "gcp:storage/bucketIAMBinding:BucketIAMBinding",
             "nodes-read-datastore",
-            {"bucket": "b", "role": "roles/storage.objectViewer",
-             "members": ["serviceAccount:gke-nodes-STACK@rubin-idf-STACK.iam.gserviceaccount.com"]},
+            {
+                "bucket": "b",
+                "role": "roles/storage.objectViewer",
+                "members": ["serviceAccount:gke-nodes-STACK@rubin-idf-STACK.iam.gserviceaccount.com"],
+            },
         ),
         "dp02",
     ),
@@ -431,9 +444,15 @@ MUTATIONS = [
     Mutation(
         "firewall-qserv-private-only",
         "port-range-from-iap",
-        _add(FIREWALL, "allow-iap-range", {
-            "network": "idf", "sourceRanges": ["35.235.240.0/20"],
-            "allows": [{"protocol": "tcp", "ports": ["22", "4000-4100"]}]}),
+        _add(
+            FIREWALL,
+            "allow-iap-range",
+            {
+                "network": "idf",
+                "sourceRanges": ["35.235.240.0/20"],
+                "allows": [{"protocol": "tcp", "ports": ["22", "4000-4100"]}],
+            },
+        ),
     ),
     Mutation("labels-stack-owner", "bucket-no-owner", _set(BUCKET, "labels.owner", _DELETE)),
     Mutation("labels-stack-owner", "sql-no-labels", _set(SQL, "settings.userLabels", _DELETE)),
@@ -447,8 +466,12 @@ MUTATIONS = [
     Mutation(
         "k8s-pod-host-access",
         "provisioner-made-privileged",
-        _set(DAEMONSET, f"{RAID_SPEC}.containers", [{"name": "provisioner", "image": "x/p:v1",
-                                                     "securityContext": {"privileged": True}}], PROVISIONER),
+        _set(
+            DAEMONSET,
+            f"{RAID_SPEC}.containers",
+            [{"name": "provisioner", "image": "x/p:v1", "securityContext": {"privileged": True}}],
+            PROVISIONER,
+        ),
         "qserv-scale75",
     ),
     Mutation(
@@ -466,8 +489,18 @@ MUTATIONS = [
     Mutation(
         "k8s-pod-host-access",
         "provisioner-host-path-writable",
-        _set(DAEMONSET, f"{RAID_SPEC}.containers", [{"name": "provisioner", "image": "x/p:v1",
-             "volumeMounts": [{"name": "discovery", "mountPath": "/mnt/disks/raid"}]}], PROVISIONER),
+        _set(
+            DAEMONSET,
+            f"{RAID_SPEC}.containers",
+            [
+                {
+                    "name": "provisioner",
+                    "image": "x/p:v1",
+                    "volumeMounts": [{"name": "discovery", "mountPath": "/mnt/disks/raid"}],
+                }
+            ],
+            PROVISIONER,
+        ),
         "qserv-scale75",
     ),
     Mutation(
@@ -479,25 +512,49 @@ MUTATIONS = [
     Mutation(
         "k8s-pod-host-access",
         "new-privileged-deployment",
-        _add("kubernetes:apps/v1:Deployment", "debug", {
-            "metadata": {"name": "debug", "namespace": "qserv"},
-            "spec": {"template": {"spec": {"containers": [{
-                "name": "shell", "image": "busybox:1.36.1",
-                "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}]}}}}),
+        _add(
+            "kubernetes:apps/v1:Deployment",
+            "debug",
+            {
+                "metadata": {"name": "debug", "namespace": "qserv"},
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "shell",
+                                    "image": "busybox:1.36.1",
+                                    "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}},
+                                }
+                            ]
+                        }
+                    }
+                },
+            },
+        ),
     ),
     Mutation(
         "k8s-images-pinned",
         "latest-tag",
-        _set(DAEMONSET, f"{RAID_SPEC}.initContainers", [{"name": "raid-setup", "image": "busybox:latest",
-                                                        "securityContext": {"privileged": True}}], RAID),
+        _set(
+            DAEMONSET,
+            f"{RAID_SPEC}.initContainers",
+            [{"name": "raid-setup", "image": "busybox:latest", "securityContext": {"privileged": True}}],
+            RAID,
+        ),
         "qserv-scale75",
     ),
     Mutation(
         "k8s-images-pinned",
         "no-tag-behind-registry-port",
-        _add("kubernetes:core/v1:Pod", "untagged", {
-            "metadata": {"name": "untagged", "namespace": "qserv"},
-            "spec": {"containers": [{"name": "c", "image": "registry.local:5000/tools"}]}}),
+        _add(
+            "kubernetes:core/v1:Pod",
+            "untagged",
+            {
+                "metadata": {"name": "untagged", "namespace": "qserv"},
+                "spec": {"containers": [{"name": "c", "image": "registry.local:5000/tools"}]},
+            },
+        ),
     ),
     Mutation(
         "qserv-workers-on-local-ssd",

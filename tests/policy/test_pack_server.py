@@ -17,14 +17,19 @@ from infra.policy.rules import POLICIES
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "infra" / "policy"
 BUCKET = "gcp:storage/bucket:Bucket"
-GOOD_BUCKET = {"location": "US", "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced",
-               "labels": {"stack": "dp01", "owner": "rubin-idf"}}
+GOOD_BUCKET = {
+    "location": "US",
+    "uniformBucketLevelAccess": True,
+    "publicAccessPrevention": "enforced",
+    "labels": {"stack": "dp01", "owner": "rubin-idf"},
+}
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    server = subprocess.Popen([sys.executable, "__main__.py"], cwd=PACK_DIR, stdout=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen(
+        [sys.executable, "__main__.py"], cwd=PACK_DIR, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline().strip())  # the pack prints its port, then serves
@@ -39,24 +44,33 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 GOOD_SQL = {
-    "databaseVersion": "POSTGRES_15", "deletionProtection": True,
+    "databaseVersion": "POSTGRES_15",
+    "deletionProtection": True,
     "settings": {
-        "tier": "db-custom-4-26624", "userLabels": {"stack": "dp01", "owner": "rubin-idf"},
-        "availabilityType": "REGIONAL", "deletionProtectionEnabled": True,
-        "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": "projects/p/global/networks/idf",
-                            "sslMode": "ENCRYPTED_ONLY"},
+        "tier": "db-custom-4-26624",
+        "userLabels": {"stack": "dp01", "owner": "rubin-idf"},
+        "availabilityType": "REGIONAL",
+        "deletionProtectionEnabled": True,
+        "ipConfiguration": {
+            "ipv4Enabled": False,
+            "privateNetwork": "projects/p/global/networks/idf",
+            "sslMode": "ENCRYPTED_ONLY",
+        },
         "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
     },
 }
 
 
-def _analyze(stub: analyzer_pb2_grpc.AnalyzerStub, props: dict[str, object], protect: bool,
-             resource_type: str = BUCKET) -> list[str]:
+def _analyze(
+    stub: analyzer_pb2_grpc.AnalyzerStub, props: dict[str, object], protect: bool, resource_type: str = BUCKET
+) -> list[str]:
     properties = struct_pb2.Struct()
     properties.update(props)
     name = "idf-dp01-resource"
     request = analyzer_pb2.AnalyzeRequest(
-        type=resource_type, name=name, urn=f"urn:pulumi:dp01::idf::{resource_type}::{name}",
+        type=resource_type,
+        name=name,
+        urn=f"urn:pulumi:dp01::idf::{resource_type}::{name}",
         properties=properties,
         options=analyzer_pb2.AnalyzerResourceOptions(protect=protect),
     )
@@ -76,15 +90,27 @@ def test_pack_passes_a_compliant_bucket(analyzer: analyzer_pb2_grpc.AnalyzerStub
 def test_pack_reports_a_public_unprotected_bucket(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     bad = {**GOOD_BUCKET, "publicAccessPrevention": "inherited", "uniformBucketLevelAccess": False}
     assert _analyze(analyzer, bad, protect=False) == [
-        "bucket-public-access-prevention", "bucket-uniform-access", "stateful-resources-protected"]
+        "bucket-public-access-prevention",
+        "bucket-uniform-access",
+        "stateful-resources-protected",
+    ]
 
 
 def test_pack_reads_nested_inputs(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     """Nested inputs arrive as the analyzer's proxies (Mapping/Sequence, not dicts): rules read them."""
     assert _analyze(analyzer, GOOD_SQL, protect=True, resource_type=SQL) == []
-    public = {**GOOD_SQL, "settings": {**GOOD_SQL["settings"], "ipConfiguration": {  # type: ignore[dict-item]
-        "ipv4Enabled": True, "privateNetwork": "n", "sslMode": "ENCRYPTED_ONLY",
-        "authorizedNetworks": [{"value": "0.0.0.0/0"}]}}}
+    public = {
+        **GOOD_SQL,
+        "settings": {
+            **GOOD_SQL["settings"],
+            "ipConfiguration": {  # type: ignore[dict-item]
+                "ipv4Enabled": True,
+                "privateNetwork": "n",
+                "sslMode": "ENCRYPTED_ONLY",
+                "authorizedNetworks": [{"value": "0.0.0.0/0"}],
+            },
+        },
+    }
     assert _analyze(analyzer, public, protect=True, resource_type=SQL) == ["cloudsql-no-public-ip"] * 2
 
 
@@ -92,8 +118,11 @@ def _stack_resource(resource_type: str, name: str, props: dict[str, object]) -> 
     properties = struct_pb2.Struct()
     properties.update(props)
     return analyzer_pb2.AnalyzerResource(
-        type=resource_type, name=name, urn=f"urn:pulumi:dp01::idf::{resource_type}::{name}",
-        properties=properties, options=analyzer_pb2.AnalyzerResourceOptions(),
+        type=resource_type,
+        name=name,
+        urn=f"urn:pulumi:dp01::idf::{resource_type}::{name}",
+        properties=properties,
+        options=analyzer_pb2.AnalyzerResourceOptions(),
     )
 
 
@@ -106,8 +135,11 @@ def test_pack_runs_stack_policies(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> N
     )
 
     def grant(role: str) -> analyzer_pb2.AnalyzerResource:
-        return _stack_resource("gcp:projects/iAMMember:IAMMember", role.rsplit(".", 1)[-1],
-                               {"project": "p", "role": role, "member": f"serviceAccount:{account}"})
+        return _stack_resource(
+            "gcp:projects/iAMMember:IAMMember",
+            role.rsplit(".", 1)[-1],
+            {"project": "p", "role": role, "member": f"serviceAccount:{account}"},
+        )
 
     def names(*resources: analyzer_pb2.AnalyzerResource) -> list[str]:
         request = analyzer_pb2.AnalyzeStackRequest(resources=list(resources))

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
-from support.stacks import STACKS
 
 from idf_core.facts import is_scale_stack
 from idf_ops.plan.engine import OfflinePlan
 from infra.policy import rules
+from support.stacks import STACKS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has been deprecated in favor of:DeprecationWarning")
 

@@ -65,15 +65,23 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("runbook")
     token = tmp / "hub-token"
     token.write_text("offline-placeholder\n")
-    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                           if not (Path(p) / "pulumi").exists())
+    path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "pulumi").exists()
+    )
     return {**os.environ, "IDF_STATE_DIR": str(tmp / "var"), "IDF_HUB_TOKEN_FILE": str(token), "PATH": path}
 
 
 def test_the_runbook_names_the_lifecycle() -> None:
     verbs = {" ".join(c.split()[:2]) for c in runbook_commands()}
-    assert {"scale plan", "scale up", "loadtest run", "loadtest collect", "gates check", "scale down",
-            "scale reap"} <= verbs
+    assert {
+        "scale plan",
+        "scale up",
+        "loadtest run",
+        "loadtest collect",
+        "gates check",
+        "scale down",
+        "scale reap",
+    } <= verbs
 
 
 def test_every_runbook_command_runs_offline_as_documented(env: dict[str, str]) -> None:
@@ -81,8 +89,15 @@ def test_every_runbook_command_runs_offline_as_documented(env: dict[str, str]) -
     seen = []
     for command in runbook_commands():  # in runbook order: `plan` writes the outputs `loadtest run` reads
         code, text = _expected(command)
-        done = subprocess.run([idf, *shlex.split(command)], cwd=REPO_ROOT, env=env, capture_output=True,
-                              text=True, timeout=300, check=False)
+        done = subprocess.run(
+            [idf, *shlex.split(command)],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         output = done.stdout + done.stderr
         shown = f"idf {command}: exit {done.returncode}\n{output[-2000:]}"
         assert done.returncode == code, f"expected exit {code}; {shown}"

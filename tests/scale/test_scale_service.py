@@ -60,7 +60,10 @@ def test_dry_run_refuses_a_stateful_resource_on_a_scale_stack(monkeypatch: pytes
     def stateful_plan(stack: str, document: dict[str, object]) -> offline.OfflinePlan:
         sql = {"type": SQL_TYPE, "name": "qserv-scale75-butler", "urn": SQL_URN, "inputs": {}}
         return offline.OfflinePlan(
-            engine="test", resource_counts={SQL_TYPE: 1}, stateful_resources=[SQL_URN], node_pools={},
+            engine="test",
+            resource_counts={SQL_TYPE: 1},
+            stateful_resources=[SQL_URN],
+            node_pools={},
             resources=[sql],
         )
 
@@ -76,8 +79,12 @@ def test_outputs_outside_the_contract_are_not_published(outputs: dict[str, objec
 
 
 def test_reap_needs_attention_only_for_unjudgeable_stacks() -> None:
-    fine = FakeWorkspace({"dp01": info("dp01", temporary=False, expires_at=None),
-                          "qserv-scale75": info("qserv-scale75", temporary=True, expires_at=NOW)})
+    fine = FakeWorkspace(
+        {
+            "dp01": info("dp01", temporary=False, expires_at=None),
+            "qserv-scale75": info("qserv-scale75", temporary=True, expires_at=NOW),
+        }
+    )
     report = service.reap(fine, NOW, dry_run=True, on_event=lambda _: None)
     assert [d.action for d in report.decisions] == ["kept", "would-destroy"]
     assert not report.needs_attention

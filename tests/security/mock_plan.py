@@ -16,6 +16,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
+
 from support.mocks import Mocks, use_mocks
 
 __all__ = ["SECRET_SIG", "PlanCapture", "Recorded", "run_mocked"]
@@ -53,25 +54,37 @@ class PlanCapture:
 
     def plain_leaks(self) -> list[str]:
         """Where a generated secret appears unwrapped: resource inputs and non-secret exports."""
-        leaks = [f"{r.type}::{r.name} input {path}" for r in self.resources
-                 for path in _plain_marker_paths(r.inputs, "", self.markers)]
-        leaks += [f"export {key}" for key, (value, secret) in self.exports.items()
-                  if not secret and any(m in value for m in self.markers)]
+        leaks = [
+            f"{r.type}::{r.name} input {path}"
+            for r in self.resources
+            for path in _plain_marker_paths(r.inputs, "", self.markers)
+        ]
+        leaks += [
+            f"export {key}"
+            for key, (value, secret) in self.exports.items()
+            if not secret and any(m in value for m in self.markers)
+        ]
         return leaks
 
     def wrapped_uses(self) -> list[str]:
         """Where a generated secret reaches a resource wrapped as a secret (the intended path)."""
-        return [f"{r.type}::{r.name}" for r in self.resources
-                if any(m in json.dumps(r.inputs, default=str) for m in self.markers)
-                and not list(_plain_marker_paths(r.inputs, "", self.markers))]
+        return [
+            f"{r.type}::{r.name}"
+            for r in self.resources
+            if any(m in json.dumps(r.inputs, default=str) for m in self.markers)
+            and not list(_plain_marker_paths(r.inputs, "", self.markers))
+        ]
 
 
 def _plain_marker_paths(node: Any, path: str, markers: set[str]) -> list[str]:
     if isinstance(node, dict):
         if node.get(SECRET_SIG) == SECRET_SIG_VALUE:
             return []  # a secret value: whatever is inside is protected
-        return [p for k, v in node.items()
-                for p in _plain_marker_paths(v, f"{path}.{k}" if path else str(k), markers)]
+        return [
+            p
+            for k, v in node.items()
+            for p in _plain_marker_paths(v, f"{path}.{k}" if path else str(k), markers)
+        ]
     if isinstance(node, list):
         return [p for i, v in enumerate(node) for p in _plain_marker_paths(v, f"{path}[{i}]", markers)]
     if isinstance(node, str) and any(m in node for m in markers):
@@ -86,7 +99,8 @@ def run_mocked(stack: str, program: Callable[[], dict[str, Any]]) -> PlanCapture
 
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:
         capture.secret_outputs_by_name[f"{args.type_}::{args.name}"] = list(
-            args.opts.additional_secret_outputs or [])
+            args.opts.additional_secret_outputs or []
+        )
 
     pulumi.runtime.register_stack_transformation(record_options)
 
@@ -101,16 +115,23 @@ def run_mocked(stack: str, program: Callable[[], dict[str, Any]]) -> PlanCapture
 
             return apply
 
-        return pulumi.Output.all(*[
-            pulumi.Output.all(pulumi.Output.from_input(value), pulumi.Output.from_input(value).is_secret())
-            .apply(store(key))
-            for key, value in exports.items()
-        ])
+        return pulumi.Output.all(
+            *[
+                pulumi.Output.all(
+                    pulumi.Output.from_input(value), pulumi.Output.from_input(value).is_secret()
+                ).apply(store(key))
+                for key, value in exports.items()
+            ]
+        )
 
     run()
     capture.resources = [
-        Recorded(args.typ, args.name, dict(args.inputs),
-                 capture.secret_outputs_by_name.get(f"{args.typ}::{args.name}", []))
+        Recorded(
+            args.typ,
+            args.name,
+            dict(args.inputs),
+            capture.secret_outputs_by_name.get(f"{args.typ}::{args.name}", []),
+        )
         for args in mocks.registered
     ]
     return capture

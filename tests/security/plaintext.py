@@ -113,6 +113,9 @@ def config_files(repo: Path) -> list[Path]:
     ansible = repo / "ansible"
     if ansible.is_dir():
         files += sorted(p for p in ansible.rglob("*") if p.suffix in {".yml", ".yaml"} and p.is_file())
-        files += sorted(p for p in ansible.rglob("*") if p.is_file() and p.suffix == ""
-                        and ("group_vars" in p.parts or "host_vars" in p.parts))
+        files += sorted(
+            p
+            for p in ansible.rglob("*")
+            if p.is_file() and p.suffix == "" and ("group_vars" in p.parts or "host_vars" in p.parts)
+        )
     return files

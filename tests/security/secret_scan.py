@@ -36,7 +36,8 @@ def repository_files(root: Path) -> list[str]:
     """Tracked and untracked-but-not-ignored files under ``root`` (relative paths)."""
     listing = subprocess.run(
         ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     ).stdout.decode()
     names = sorted({name for name in listing.split("\0") if name})
     return [n for n in names if n != BASELINE_NAME and (root / n).is_file() and not (root / n).is_symlink()]

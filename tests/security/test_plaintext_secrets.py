@@ -34,17 +34,20 @@ SAFE = {
     "vault": "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n",
     "pulumi-secure": "config:\n  idf:registryPassword:\n    secure: v1:AAAABBBB\n",
     "env-lookup": "hub_api_token: \"{{ lookup('ansible.builtin.env', 'IDF_HUB_TOKEN') }}\"\n",
-    "generated-file": ("pg_password: \"{{ lookup('ansible.builtin.password', "
-                       "'/var/lib/idf/secrets/pg') }}\"\n"),
-    "variable": "tap_db_password: \"{{ __tap_db_password }}\"\n",
+    "generated-file": (
+        "pg_password: \"{{ lookup('ansible.builtin.password', '/var/lib/idf/secrets/pg') }}\"\n"
+    ),
+    "variable": 'tap_db_password: "{{ __tap_db_password }}"\n',
     "reference-key": "hub_token_file: /var/lib/idf/secrets/hub-token\n",
     "setting-not-secret": "token_ttl: 3600\nsecret_rotation: true\n",
     "argument-spec": "options:\n  pg_password:\n    type: str\n    no_log: true\n",
 }
 LEAKS = {
     "literal": ("db_password: hunter2hunter2\n", "db_password"),
-    "nested": ("postgres:\n  users:\n    - name: butler\n      password: butler123\n",
-               "postgres.users[0].password"),
+    "nested": (
+        "postgres:\n  users:\n    - name: butler\n      password: butler123\n",
+        "postgres.users[0].password",
+    ),
     "pulumi-plain": ("config:\n  idf:registryPassword: s3cr3t-value\n", "config.idf:registryPassword"),
     "jinja-literal": ("api_key: \"{{ 'abcd1234' }}\"\n", "api_key"),
     "literal-default": ("hub_token: \"{{ lookup('env', 'T') | default('fallback-token') }}\"\n", "hub_token"),

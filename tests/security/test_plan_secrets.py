@@ -16,12 +16,12 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pytest
-from support.stacks import STACKS
 
 from idf_ops.plan.engine import OfflinePlan
 from infra.config import load_stack_file, resolve_stack_file
 from infra.program import build, exports_of
 from security.mock_plan import PlanCapture, run_mocked
+from support.stacks import STACKS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has been deprecated in favor of:DeprecationWarning")
 SECRET_NAME = re.compile(r"pass(word)?|secret|token|key", re.IGNORECASE)
@@ -30,8 +30,10 @@ SECRET_NAME = re.compile(r"pass(word)?|secret|token|key", re.IGNORECASE)
 def generators_not_secret(capture: PlanCapture) -> list[str]:
     """random:* resources that generate a secret-named value without marking `result` secret."""
     return [
-        f"{r.type}::{r.name}" for r in capture.resources
-        if r.type.startswith("random:") and (SECRET_NAME.search(r.name) or r.type.endswith("randomPassword"))
+        f"{r.type}::{r.name}"
+        for r in capture.resources
+        if r.type.startswith("random:")
+        and (SECRET_NAME.search(r.name) or r.type.endswith("randomPassword"))
         and "result" not in r.additional_secret_outputs
     ]
 
@@ -49,8 +51,11 @@ def stack_capture(request: pytest.FixtureRequest) -> tuple[str, PlanCapture]:
 def test_random_passwords_are_secret(stack_capture: tuple[str, PlanCapture]) -> None:
     _, capture = stack_capture
     assert generators_not_secret(capture) == []
-    assert all("result" in r.additional_secret_outputs
-               for r in capture.resources if r.type == "random:index/randomPassword:RandomPassword")
+    assert all(
+        "result" in r.additional_secret_outputs
+        for r in capture.resources
+        if r.type == "random:index/randomPassword:RandomPassword"
+    )
 
 
 def test_generated_passwords_never_travel_in_plain_text(stack_capture: tuple[str, PlanCapture]) -> None:
@@ -91,15 +96,19 @@ def _well_behaved() -> dict[str, Any]:
     return {"registry_password": pulumi.Output.secret(password.result)}
 
 
-@pytest.mark.parametrize("program", [_leak_into_configmap, _leak_into_label, _leak_into_export],
-                         ids=["plain-leak::configmap-data", "plain-leak::bucket-label", "plain-leak::export"])
+@pytest.mark.parametrize(
+    "program",
+    [_leak_into_configmap, _leak_into_label, _leak_into_export],
+    ids=["plain-leak::configmap-data", "plain-leak::bucket-label", "plain-leak::export"],
+)
 def test_plain_leak_is_caught(program: Any) -> None:
     assert run_mocked("dev", program).plain_leaks()
 
 
 def test_non_secret_generator_is_caught() -> None:
     assert generators_not_secret(run_mocked("dev", _string_as_password)) == [
-        "random:index/randomString:RandomString::registry-password"]
+        "random:index/randomString:RandomString::registry-password"
+    ]
 
 
 def test_well_behaved_program_passes() -> None:

@@ -56,10 +56,14 @@ def test_every_threat_names_its_enforcement() -> None:
         assert POLICY_REF.search(enforced) or TEST_REF.search(enforced), match.group(1)
 
 
-@pytest.mark.parametrize("bad", [
-    "`policy:no-such-policy`",
-    "`tests/security/test_secret_scan.py::test_that_was_renamed`",
-    "`tests/nowhere/test_gone.py::test_x`",
-], ids=["unknown-policy", "renamed-test", "missing-file"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "`policy:no-such-policy`",
+        "`tests/security/test_secret_scan.py::test_that_was_renamed`",
+        "`tests/nowhere/test_gone.py::test_x`",
+    ],
+    ids=["unknown-policy", "renamed-test", "missing-file"],
+)
 def test_dangling_reference_is_caught(bad: str) -> None:
     assert missing_references(f"| T99 | x | y | {bad} |", REPO) == [bad.strip("`")]

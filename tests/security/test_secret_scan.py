@@ -40,11 +40,15 @@ def scratch_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("planted", [
-    ("untracked.env", f"AWS_ACCESS_KEY_ID={FAKE_AWS_KEY}\n"),
-    ("stacks/Pulumi.dp01.yaml", "config:\n  idf:db" + "Password: " + FAKE_PASSWORD + "\n"),
-    ("ansible/id_rsa", FAKE_PRIVATE_KEY),
-], ids=["aws-key-untracked-file", "password-in-stack-file", "private-key"])
+@pytest.mark.parametrize(
+    "planted",
+    [
+        ("untracked.env", f"AWS_ACCESS_KEY_ID={FAKE_AWS_KEY}\n"),
+        ("stacks/Pulumi.dp01.yaml", "config:\n  idf:db" + "Password: " + FAKE_PASSWORD + "\n"),
+        ("ansible/id_rsa", FAKE_PRIVATE_KEY),
+    ],
+    ids=["aws-key-untracked-file", "password-in-stack-file", "private-key"],
+)
 def test_planted_secret_is_found(scratch_repo: Path, planted: tuple[str, str]) -> None:
     name, text = planted
     (scratch_repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +67,10 @@ def test_ignored_files_are_not_scanned_and_reviewed_findings_pass(scratch_repo: 
     assert len(unreviewed_findings(scratch_repo)) == 1
     baseline = subprocess.run(
         [str(REPO / ".venv/bin/detect-secrets"), "scan", "doc.md"],
-        cwd=scratch_repo, check=True, capture_output=True, text=True,
+        cwd=scratch_repo,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     data = json.loads(baseline)
     (scratch_repo / BASELINE_NAME).write_text(json.dumps(data))

@@ -23,6 +23,7 @@ from __future__ import annotations
 # Imported for their registrations, in this order: it is the order of CHECKS, hence of the check
 # ids in milestones/registry.schema.json (`idf gates schema` rewrites it after a change).
 from idf_ops.gates.checks import infra, butler, qserv, notebook, tap, loadtests  # noqa: F401
+
 # isort: on
 from idf_ops.gates.checks.base import CHECKS, CheckSpec, check
 

@@ -116,7 +116,7 @@ CHECKS: dict[str, CheckSpec] = {}
 
 def check(
     *,
-    id: str,
+    id: str,  # noqa: A002 -- the record field is called id, as in the registry YAML
     live: bool,
     stack_kinds: Collection[StackKind],
     timeout_s: float,

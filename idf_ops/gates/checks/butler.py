@@ -141,7 +141,7 @@ def check_butler_write_refused(ctx: CheckContext, gate: Gate, budget: Budget) ->
     butler = _open_butler(out, writeable=False)
     try:
         butler.collections.register(probe_run)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- any failure is reported, never a traceback
         evidence.append(f"client (writeable=False): refused — {type(exc).__name__}: {exc}")
     else:
         butler.collections.x_remove(probe_run)

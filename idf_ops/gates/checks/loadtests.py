@@ -74,8 +74,10 @@ def _provenance_line(summary: _SummaryView) -> str:
     rows = ", ".join(f"{table} {n:,}" for table, n in sorted(scale.rows_per_table.items())) or "no rows known"
     commit = (prov.repository_commit or "unknown")[:12]
     profile_hash = (prov.profile_sha256 or "unknown")[:12]
-    return (f"provenance: stack {prov.stack} ({prov.stack_kind}); data scale from {scale.source} "
-            f"({scale.detail}): {rows}; commit {commit}; profile sha256 {profile_hash}")
+    return (
+        f"provenance: stack {prov.stack} ({prov.stack_kind}); data scale from {scale.source} "
+        f"({scale.detail}): {rows}; commit {commit}; profile sha256 {profile_hash}"
+    )
 
 
 def _scale_refusal(summary: _SummaryView, percent: float) -> str | None:
@@ -86,8 +88,10 @@ def _scale_refusal(summary: _SummaryView, percent: float) -> str | None:
     if prov is None:
         return "it records no provenance (stack kind, data scale); run the profile again with this version"
     if prov.stack_kind != "scale":
-        return (f"it ran on stack {prov.stack!r} of kind {prov.stack_kind}, not on a scale-test stack "
-                f"(idf scale up; stack names start with {SCALE_STACK_PREFIX!r})")
+        return (
+            f"it ran on stack {prov.stack!r} of kind {prov.stack_kind}, not on a scale-test stack "
+            f"(idf scale up; stack names start with {SCALE_STACK_PREFIX!r})"
+        )
     rows = {table.lower(): n for table, n in prov.data_scale.rows_per_table.items()}
     short = []
     for table, dr1 in DR1_ROWS_PER_TABLE.items():
@@ -97,8 +101,10 @@ def _scale_refusal(summary: _SummaryView, percent: float) -> str | None:
             have_text = "no rows recorded" if have is None else f"{have:,} rows"
             short.append(f"{table} {have_text} < {needed:,.0f} needed")
     if short:
-        return (f"its data scale ({prov.data_scale.source}) is below {percent:g}% of DR1 "
-                f"(idf_ops/scale/sizing.py): {'; '.join(short)}")
+        return (
+            f"its data scale ({prov.data_scale.source}) is below {percent:g}% of DR1 "
+            f"(idf_ops/scale/sizing.py): {'; '.join(short)}"
+        )
     return None
 
 
@@ -109,12 +115,16 @@ def _read_summaries(ctx: CheckContext, gate: LoadtestGate) -> list[tuple[_Summar
     if not paths:
         how = f"`idf loadtest run {gate.profile} --stack {ctx.outputs.stack}`"
         if ctx.outputs.kind == "gcp":  # the run happens on GKE; its reports are collected afterwards
-            how += (f" (renders the GKE job), then `idf loadtest collect {gate.profile} --stack "
-                    f"{ctx.outputs.stack} --from <reports copied from the master pod>`")
+            how += (
+                f" (renders the GKE job), then `idf loadtest collect {gate.profile} --stack "
+                f"{ctx.outputs.stack} --from <reports copied from the master pod>`"
+            )
         if gate.min_percent_of_dr1 is not None and not is_scale_stack(ctx.outputs.stack):
-            how = (f"it on a scale-test stack: this checkpoint accepts only a {SCALE_STACK_PREFIX}* stack "
-                   f"holding >= {gate.min_percent_of_dr1:g}% of DR1 (`idf scale up`, then `idf loadtest run "
-                   f"{gate.profile} --stack <scale stack>`; runbooks/qserv-scale-test.md)")
+            how = (
+                f"it on a scale-test stack: this checkpoint accepts only a {SCALE_STACK_PREFIX}* stack "
+                f"holding >= {gate.min_percent_of_dr1:g}% of DR1 (`idf scale up`, then `idf loadtest run "
+                f"{gate.profile} --stack <scale stack>`; runbooks/qserv-scale-test.md)"
+            )
         raise CheckFailedError(
             f"no load-test summary for profile {gate.profile} under {profile_dir}; run {how}"
         )
@@ -141,7 +151,8 @@ def check_loadtest_summary(ctx: CheckContext, gate: Gate, budget: Budget) -> Out
     """
     from idf_ops.gates.registry import LoadtestGate  # noqa: PLC0415 (the registry imports the checks)
 
-    assert isinstance(gate, LoadtestGate)
+    if not isinstance(gate, LoadtestGate):  # the record's gate_type guarantees it
+        raise TypeError(f"{gate!r} is not a LoadtestGate")
     summaries = _read_summaries(ctx, gate)
     summary, path = max(summaries, key=lambda item: item[0].finished_at)
     finished = summary.finished_at
@@ -162,8 +173,9 @@ def check_loadtest_summary(ctx: CheckContext, gate: Gate, budget: Budget) -> Out
     if gate.min_percent_of_dr1 is not None:
         refusal = _scale_refusal(summary, gate.min_percent_of_dr1)
         if refusal:
-            raise CheckFailedError(f"{path}: refused for the {gate.min_percent_of_dr1:g}% of DR1 checkpoint: "
-                                   f"{refusal}", evidence)
+            raise CheckFailedError(
+                f"{path}: refused for the {gate.min_percent_of_dr1:g}% of DR1 checkpoint: {refusal}", evidence
+            )
     for slo in summary.slos:
         breaches = ", ".join(
             f"{c.metric} {c.actual:g} vs {c.threshold:g} ({c.kind})"

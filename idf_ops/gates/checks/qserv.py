@@ -64,8 +64,10 @@ def check_qserv_frontend(ctx: CheckContext, gate: Gate, budget: Budget) -> Outco
         (version,) = cur.fetchone()
         cur.execute("SHOW TABLES")
         tables = sorted(row[0] for row in cur.fetchall())
-    evidence = [f"{out.qserv.host}:{out.qserv.port} {out.qserv.dialect} version {version}",
-                f"database {out.qserv.database}: {len(tables)} tables"]
+    evidence = [
+        f"{out.qserv.host}:{out.qserv.port} {out.qserv.dialect} version {version}",
+        f"database {out.qserv.database}: {len(tables)} tables",
+    ]
     label = " (stand-in)" if out.qserv.dialect == "mariadb-standin" else ""
     return Outcome(f"front end answers{label}", evidence)
 
@@ -129,7 +131,9 @@ def check_table_loaded(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome
     """
     from idf_ops.catalogs.checksum import checksum_sql
     from idf_ops.gates.registry import TableGate  # at call time: the registry imports the checks
-    assert isinstance(gate, TableGate)
+
+    if not isinstance(gate, TableGate):  # the record's gate_type guarantees it
+        raise TypeError(f"{gate!r} is not a TableGate")
     out = ctx.outputs
     entry = _manifest_entry(out, gate.table)
     expected_rows, expected_sum, key_column = entry.rows, entry.checksum, entry.key_column

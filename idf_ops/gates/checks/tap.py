@@ -164,7 +164,8 @@ def check_tap_query(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     """A synchronous ADQL query on one table returns rows (errors in the VOTable count as failure)."""
     from idf_ops.gates.registry import TableGate  # at call time: the registry imports the checks
 
-    assert isinstance(gate, TableGate)
+    if not isinstance(gate, TableGate):  # the record's gate_type guarantees it
+        raise TypeError(f"{gate!r} is not a TableGate")
     out = ctx.outputs
     service = _tap_service(out, budget)
     evidence: list[str] = []
@@ -236,9 +237,7 @@ def check_tap_schema_complete(ctx: CheckContext, gate: Gate, budget: Budget) -> 
     evidence = []
     problems = []
     for table, columns in sorted(expected.items()):
-        served = next(
-            (name for name in (table, *SERVED_ALIASES.get(table, ())) if name in published), table
-        )
+        served = next((name for name in (table, *SERVED_ALIASES.get(table, ())) if name in published), table)
         have = published.get(served, set())
         missing = sorted(columns - have)
         alias = f" (served as {served})" if served != table else ""
