@@ -37,6 +37,9 @@ USAGE_ERRORS = {
         "no load manifest",
     ),
     "catalogs-unknown-table": (["catalogs", "bench-ingest", "--table", "nope"], "not a catalog table"),
+    "tap-watchdog-unknown-action": (["tap", "watchdog", "bogus"], "watchdog action 'bogus'"),
+    "tap-watchdog-bad-interval": (["tap", "watchdog", "start", "--interval-s", "0"], "must be positive"),
+    "tap-probe-missing-url": (["tap", "probe"], "Missing argument"),
     "tap-rd-bad-served-names": (
         ["tap", "rd", "--output", "/nonexistent/q.rd", "--served-names", "{"],
         "--served-names: not JSON",
@@ -86,15 +89,14 @@ def test_plan_json_without_a_file_prints_the_plan() -> None:
 
 
 # The Python entries the Ansible roles run are `idf` subcommands, never module internals
-# (`python -m idf_ops...`, `python -c "from idf_ops..."`). The TAP watchdog is its own process
-# with its own entry (idf_ops/tap/watchdog.py), the one exception.
+# (`python -m idf_ops...`, `python -c "from idf_ops..."`), the TAP watchdog included.
 ROLE_TASK_FILES = sorted((REPO_ROOT / "ansible" / "roles").glob("*/tasks/*.yml"))
 
 
 @pytest.mark.parametrize("path", ROLE_TASK_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT / "ansible")))
 def test_roles_call_idf_not_python_internals(path: Path) -> None:
     text = path.read_text()
-    internals = [m for m in re.findall(r"idf_ops\.[\w.]+", text) if m != "idf_ops.tap.watchdog"]
+    internals = re.findall(r"idf_ops\.[\w.]+", text)
     assert not internals, f"{path}: call `{{{{ <role>_venv_bin }}}}/idf <subcommand>` instead of {internals}"
 
 
@@ -107,6 +109,8 @@ def test_role_subcommands_exist() -> None:
         ("qserv-local", "schema"),
         ("qserv-local", "load"),
         ("tap", "heal"),
+        ("tap", "probe"),
+        ("tap", "watchdog"),
     }
     for group, command in sorted(called):
         assert main([group, command, "--help"]) == 0, f"idf {group} {command}"

@@ -77,6 +77,22 @@ def probe_cmd(
         raise typer.Exit(1)
 
 
+@tap_app.command("watchdog")
+def watchdog_cmd(
+    action: Annotated[
+        str, typer.Argument(help="start (detach a run process), stop, status, or run (foreground).")
+    ],
+    interval_s: Annotated[float, typer.Option(help="Seconds between rounds.")] = 10.0,
+) -> None:
+    """The TAP watchdog: restarts DaCHS instances that fail ADQL once PostgreSQL answers, and aborts
+    orphaned async jobs (log /var/log/idf-tap-watchdog.log). `status` exits 1 when it is not running."""
+    from idf_ops.tap.watchdog import watchdog_action
+
+    code = watchdog_action(action, interval_s)
+    if code:
+        raise typer.Exit(code)
+
+
 @tap_app.command("bench")
 def bench_cmd(
     url: Annotated[

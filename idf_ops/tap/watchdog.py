@@ -7,7 +7,7 @@ these machines to restart a failed unit, so the `tap` role starts this small sup
 fail a real ADQL query and aborts orphaned async jobs. While PostgreSQL is down it does nothing
 (restarting DaCHS then would not help).
 
-    python -m idf_ops.tap.watchdog start|stop|status|run [--interval-s N]
+    idf tap watchdog start|stop|status|run [--interval-s N]
 
 ``start`` detaches a ``run`` process and records its pid; it prints ``started`` or ``running``
 (for the role's ``changed_when``). Its log is ``/var/log/idf-tap-watchdog.log``.
@@ -15,7 +15,6 @@ fail a real ADQL query and aborts orphaned async jobs. While PostgreSQL is down 
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -24,12 +23,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from idf_core.errors import OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 from idf_ops.tap.instances import abort_orphaned_jobs, restart_unhealthy
 
-__all__ = ["heal_once", "main"]
+__all__ = ["ACTIONS", "RUN_ARGS", "heal_once", "watchdog_action"]
 
 PID_FILE = Path("/run/idf-tap-watchdog.pid")
+# The detached process runs `idf tap watchdog run`; its command line (NUL-separated in /proc)
+# is how a pid from PID_FILE is known to still be the watchdog and not a recycled pid.
+RUN_ARGS = ("tap", "watchdog", "run")
+RUN_MARKER = b"\0".join(arg.encode() for arg in RUN_ARGS)
+ACTIONS = ("start", "stop", "status", "run")
 LOG_FILE = Path("/var/log/idf-tap-watchdog.log")
 
 
@@ -88,7 +92,7 @@ def _running_pid() -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
-    return pid if b"idf_ops.tap.watchdog" in cmdline else None
+    return pid if RUN_MARKER in cmdline else None
 
 
 def _start(interval_s: float) -> int:
@@ -97,7 +101,7 @@ def _start(interval_s: float) -> int:
         return 0
     with LOG_FILE.open("a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "idf_ops.tap.watchdog", "run", "--interval-s", str(interval_s)],
+            [str(Path(sys.executable).parent / "idf"), *RUN_ARGS, "--interval-s", str(interval_s)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -123,24 +127,18 @@ def _stop_running() -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m idf_ops.tap.watchdog``."""
-    parser = argparse.ArgumentParser(prog="idf_ops.tap.watchdog", description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["start", "stop", "status", "run"])
-    parser.add_argument("--interval-s", type=float, default=10.0, help="seconds between rounds")
-    args = parser.parse_args(argv)
-    if args.interval_s <= 0:
-        parser.error("--interval-s must be positive")
-    if args.action == "run":
-        return _run(args.interval_s)
-    if args.action == "start":
-        return _start(args.interval_s)
-    if args.action == "stop":
+def watchdog_action(action: str, interval_s: float = 10.0) -> int:
+    """Carry out ``idf tap watchdog ACTION``; the exit code (``status``: 0 running, 1 not)."""
+    if action not in ACTIONS:
+        raise BadInput(f"watchdog action {action!r}: use one of {', '.join(ACTIONS)}")
+    if interval_s <= 0:
+        raise BadInput(f"--interval-s {interval_s:g}: must be positive")
+    if action == "run":
+        return _run(interval_s)
+    if action == "start":
+        return _start(interval_s)
+    if action == "stop":
         return _stop_running()
     pid = _running_pid()
     print(f"running (pid {pid})" if pid else "not running")
     return 0 if pid else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -38,7 +38,7 @@ ROOT_SERVICE_MARKERS = (
     "nginx -c /etc/idf/",
     "/etc/idf/jupyterhub/",
     "configurable-http-proxy",
-    "idf_ops.tap.watchdog",
+    "idf tap watchdog run",
 )
 
 

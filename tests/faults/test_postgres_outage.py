@@ -5,7 +5,7 @@ A short, bounded probe load (two threads, 127.0.0.1 only) queries TAP. The test 
 way a database comes back: ``pg_ctlcluster 15 main start`` (in a ``finally``, so a failing test
 never leaves PostgreSQL down). Nothing else is done: TAP must heal by itself within
 :data:`HEAL_BUDGET_S`, either because DaCHS reconnects or because the TAP watchdog (started by the
-tap role, ``idf_ops.tap.watchdog``) restarts an instance stuck with a closed connection pool.
+tap role, ``idf tap watchdog``) restarts an instance stuck with a closed connection pool.
 Afterwards every request must succeed and the gates must be green again. The figures (recovery
 time, what the watchdog did) are written to ``var/reports/faults/postgres_outage.json``.
 
@@ -136,7 +136,7 @@ def _good_within(tap_url: str, timeout_s: float) -> float | None:
 def test_tap_fails_during_outage_and_recovers(tap_url: str, tmp_path: Path) -> None:
     assert pg_is_up(), "PostgreSQL is not running before the test; run `idf local up`"
     watchdog = subprocess.run(
-        [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "idf_ops.tap.watchdog", "status"],
+        [str(REPO_ROOT / ".venv" / "bin" / "idf"), "tap", "watchdog", "status"],
         capture_output=True,
         text=True,
         timeout=30,

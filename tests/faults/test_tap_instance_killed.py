@@ -45,7 +45,7 @@ def test_watchdog_restarts_a_killed_instance(tap_url: str) -> None:
     while not adql_ok(victim_url)[0]:
         assert time.monotonic() - killed_at < RECOVERY_BUDGET_S, (
             f"{victim_url} still down {RECOVERY_BUDGET_S:.0f} s after SIGKILL: is the watchdog running "
-            "(`python -m idf_ops.tap.watchdog status`, /var/log/idf-tap-watchdog.log)?"
+            "(`idf tap watchdog status`, /var/log/idf-tap-watchdog.log)?"
         )
         if len(urls) > 1:
             balancer_ok.append(adql_ok(f"{tap_url}")[0])
