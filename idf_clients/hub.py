@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -18,50 +19,113 @@ import websocket
 
 from idf_core.errors import OperationFailed
 
-__all__ = ["HubClient", "SpawnEvent"]
+__all__ = ["HubClient", "HubRequest", "SpawnEvent"]
 
 
 class SpawnEvent(dict[str, Any]):
     """One event of ``/hub/api/users/{name}/server/progress`` (progress, message, ready, failed, url)."""
 
 
-class HubClient:
-    """JupyterHub API at ``base_url`` (e.g. ``http://127.0.0.1:8000``) with an API token."""
+@dataclass(frozen=True)
+class HubRequest:
+    """One finished hub API request, as passed to the ``on_request`` hook of :class:`HubClient`.
 
-    def __init__(self, base_url: str, token: str, timeout_s: float = 15.0) -> None:
+    ``label`` names the step (``user.get``, ``user.create``, ``user.delete``, ``token.create``,
+    ``server.start``, ``server.progress``, ``server.stop``); ``failure`` is None when the answer was
+    one the step accepts. ``server.progress`` is reported once, when its event stream ends.
+    """
+
+    label: str
+    method: str
+    path: str
+    elapsed_s: float
+    status: int | None
+    length: int
+    failure: str | None
+
+
+class HubClient:
+    """JupyterHub API at ``base_url`` (e.g. ``http://127.0.0.1:8000``) with an API token.
+
+    ``on_request``, when given, is called with a :class:`HubRequest` after every API request
+    (timing and verdict), e.g. to report it to a load generator's statistics.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        timeout_s: float = 15.0,
+        on_request: Callable[[HubRequest], None] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.on_request = on_request
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"token {token}"
         self._token = token
 
-    def _api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _report(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        started: float,
+        *,
+        status: int | None,
+        length: int = 0,
+        failure: str | None,
+    ) -> None:
+        if self.on_request is not None:
+            self.on_request(
+                HubRequest(label, method, path, time.perf_counter() - started, status, length, failure)
+            )
+
+    def _api(
+        self, method: str, path: str, *, label: str = "", accept: Collection[int] = (200,), **kwargs: Any
+    ) -> requests.Response:
+        started = time.perf_counter()
+        label = label or f"{method} {path}"
         try:
-            return self._session.request(
+            answer = self._session.request(
                 method, f"{self.base_url}/hub/api{path}", timeout=self.timeout_s, **kwargs
             )
         except requests.RequestException as exc:
+            self._report(
+                label, method, path, started, status=None, failure=f"no answer ({type(exc).__name__})"
+            )
             raise OperationFailed(
                 f"notebook: JupyterHub at {self.base_url} does not answer ({type(exc).__name__}); "
                 "run `idf local up`."
             ) from exc
+        failure = None if answer.status_code in accept else f"HTTP {answer.status_code}"
+        self._report(
+            label,
+            method,
+            path,
+            started,
+            status=answer.status_code,
+            length=len(answer.content),
+            failure=failure,
+        )
+        return answer
 
     def version(self) -> str:
         """The hub's version (the unauthenticated API root)."""
-        answer = self._api("GET", "/")
+        answer = self._api("GET", "/", label="version")
         answer.raise_for_status()
         return str(answer.json()["version"])
 
     def users(self) -> list[dict[str, Any]]:
         """Every user's model (needs an admin token)."""
-        answer = self._api("GET", "/users")
+        answer = self._api("GET", "/users", label="users")
         if answer.status_code != 200:
             raise OperationFailed(f"notebook: the hub API refused the admin token: HTTP {answer.status_code}")
         return [dict(user) for user in answer.json()]
 
     def user(self, name: str) -> dict[str, Any] | None:
         """The user's model, None when absent."""
-        answer = self._api("GET", f"/users/{name}")
+        answer = self._api("GET", f"/users/{name}", label="user.get", accept=(200, 404))
         if answer.status_code == 404:
             return None
         answer.raise_for_status()
@@ -70,7 +134,7 @@ class HubClient:
     def ensure_user(self, name: str) -> None:
         """Create the user unless it exists."""
         if self.user(name) is None:
-            answer = self._api("POST", f"/users/{name}")
+            answer = self._api("POST", f"/users/{name}", label="user.create", accept=(201, 409))
             if answer.status_code not in {201, 409}:
                 raise OperationFailed(
                     f"notebook: creating user {name!r} failed: HTTP {answer.status_code} {answer.text}"
@@ -78,7 +142,7 @@ class HubClient:
 
     def delete_user(self, name: str) -> None:
         """Remove the user (its server must be stopped)."""
-        answer = self._api("DELETE", f"/users/{name}")
+        answer = self._api("DELETE", f"/users/{name}", label="user.delete", accept=(204, 404))
         if answer.status_code not in {204, 404}:
             raise OperationFailed(
                 f"notebook: deleting user {name!r} failed: HTTP {answer.status_code} {answer.text}"
@@ -93,41 +157,72 @@ class HubClient:
             time.sleep(0.5)
         raise OperationFailed(f"notebook: the server of {name!r} was not stopped within {timeout_s:.0f} s")
 
+    def create_token(self, name: str, note: str, expires_in_s: int) -> str:
+        """A new API token of the user (needs an admin token, or the user's own)."""
+        answer = self._api(
+            "POST",
+            f"/users/{name}/tokens",
+            label="token.create",
+            accept=(200, 201),
+            json={"note": note, "expires_in": expires_in_s},
+        )
+        token = answer.json().get("token") if answer.status_code in {200, 201} else None
+        if not token:
+            raise OperationFailed(
+                f"notebook: a token for {name!r} was refused: HTTP {answer.status_code} {answer.text[:200]}"
+            )
+        return str(token)
+
     def spawn_progress(self, name: str, timeout_s: float = 120.0) -> Iterator[SpawnEvent]:
         """The events of the hub's spawn-progress stream (server-sent events) until ready or failed."""
+        path = f"/users/{name}/server/progress"
+        started = time.perf_counter()
+        status: int | None = None
+        failure: str | None = "the stream ended before the server was ready"
         try:
-            answer = self._session.get(
-                f"{self.base_url}/hub/api/users/{name}/server/progress",
-                headers={"Accept": "text/event-stream"},
-                stream=True,
-                timeout=(self.timeout_s, timeout_s),
-            )
-        except requests.RequestException as exc:
-            raise OperationFailed(
-                f"notebook: JupyterHub at {self.base_url} does not answer ({type(exc).__name__}); "
-                "run `idf local up`."
-            ) from exc
-        with answer:
-            if answer.status_code != 200:
-                raise OperationFailed(
-                    f"notebook: spawn progress of {name!r}: HTTP {answer.status_code} {answer.text[:200]}"
-                )
             try:
-                for line in answer.iter_lines():
-                    if line.startswith(b"data:"):
-                        event = SpawnEvent(json.loads(line.removeprefix(b"data:").strip()))
-                        yield event
-                        if event.get("ready") or event.get("failed"):
-                            return
+                answer = self._session.get(
+                    f"{self.base_url}/hub/api{path}",
+                    headers={"Accept": "text/event-stream"},
+                    stream=True,
+                    timeout=(self.timeout_s, timeout_s),
+                )
             except requests.RequestException as exc:
+                failure = f"no answer ({type(exc).__name__})"
                 raise OperationFailed(
-                    f"notebook: the spawn progress of {name!r} stopped ({type(exc).__name__}) "
-                    f"within {timeout_s:.0f} s"
+                    f"notebook: JupyterHub at {self.base_url} does not answer ({type(exc).__name__}); "
+                    "run `idf local up`."
                 ) from exc
+            status = answer.status_code
+            with answer:
+                if answer.status_code != 200:
+                    failure = f"HTTP {answer.status_code}"
+                    raise OperationFailed(
+                        f"notebook: spawn progress of {name!r}: HTTP {answer.status_code} {answer.text[:200]}"
+                    )
+                try:
+                    for line in answer.iter_lines():
+                        if line.startswith(b"data:"):
+                            event = SpawnEvent(json.loads(line.removeprefix(b"data:").strip()))
+                            if event.get("ready"):
+                                failure = None
+                            elif event.get("failed"):
+                                failure = f"spawn failed: {event.get('message', '')}"
+                            yield event
+                            if event.get("ready") or event.get("failed"):
+                                return
+                except requests.RequestException as exc:
+                    failure = f"the stream stopped ({type(exc).__name__})"
+                    raise OperationFailed(
+                        f"notebook: the spawn progress of {name!r} stopped ({type(exc).__name__}) "
+                        f"within {timeout_s:.0f} s"
+                    ) from exc
+        finally:
+            self._report("server.progress", "GET", path, started, status=status, failure=failure)
 
     def start_server(self, name: str, timeout_s: float = 120.0) -> str:
         """Spawn the user's default server and follow its progress until ready; return its URL path."""
-        answer = self._api("POST", f"/users/{name}/server")
+        answer = self._api("POST", f"/users/{name}/server", label="server.start", accept=(201, 202, 400))
         if answer.status_code not in {201, 202, 400}:  # 400: already running
             raise OperationFailed(
                 f"notebook: spawning for {name!r} failed: HTTP {answer.status_code} {answer.text}"
@@ -143,7 +238,7 @@ class HubClient:
 
     def stop_server(self, name: str, timeout_s: float = 60.0) -> None:
         """Stop the user's default server and wait until it is gone."""
-        answer = self._api("DELETE", f"/users/{name}/server")
+        answer = self._api("DELETE", f"/users/{name}/server", label="server.stop", accept=(202, 204, 400))
         if answer.status_code not in {202, 204, 400}:
             raise OperationFailed(
                 f"notebook: stopping {name!r} failed: HTTP {answer.status_code} {answer.text}"

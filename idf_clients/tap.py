@@ -144,6 +144,18 @@ class TapClient:
             return TapUnavailable(f"{self.url}: HTTP {code} (is PostgreSQL up?)")
         return TapUnavailable(f"{self.url}: no answer ({type(cause or exc).__name__})")
 
+    def get(self, path: str, timeout_s: float | None = None) -> requests.Response:
+        """GET ``<url>/<path>`` (e.g. a VOSI ``availability``) and return the answer, any HTTP status.
+
+        TapUnavailable, raised from the requests error, when there is no answer within ``timeout_s``
+        (the client's timeout unless given).
+        """
+        url = f"{self.url}/{path.lstrip('/')}"
+        try:
+            return requests.get(url, timeout=self.timeout_s if timeout_s is None else timeout_s)
+        except requests.RequestException as exc:
+            raise TapUnavailable(f"{url}: no answer ({type(exc).__name__})") from exc
+
     def query(self, adql: str, maxrec: int | None = None) -> TapAnswer:
         """Run ``adql`` synchronously; TapQueryError or TapUnavailable when it did not succeed."""
         started = time.perf_counter()

@@ -1,9 +1,11 @@
 """Science Platform users: drive JupyterHub's REST API and a kernel websocket, as mobu's notebook runner does.
 
 Flow per user: (staggered start) -> create the hub user and a token with the admin token -> spawn a
-lab and poll until ready (``hub.spawn``) -> start a kernel -> execute cells over the kernel
-websocket with the Jupyter messaging protocol and check their output (``lab.execute.<cell>``) ->
-after ``executions_per_lab`` cells delete the kernel and stop the lab (``hub.stop``), then respawn.
+lab and follow the hub's spawn-progress event stream until it is ready (``hub.spawn``) -> start a
+kernel -> execute cells over the kernel websocket with the Jupyter messaging protocol and check
+their output (``lab.execute.<cell>``) -> after ``executions_per_lab`` cells delete the kernel and
+stop the lab (``hub.stop``), then respawn. The hub steps go through :class:`idf_clients.hub.HubClient`,
+whose every API request is reported to Locust under a stable name (:data:`HUB_REQUEST_NAMES`).
 Starts are staggered: users start spawning in batches of ``spawn_batch_size`` every
 ``spawn_batch_wait_s`` so that spawns do not overwhelm the hub.
 """
@@ -23,6 +25,8 @@ from locust import FastHttpUser, task
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
+from idf_clients.hub import HubClient, HubRequest
+from idf_core.errors import OperationFailed
 from loadtests.querysets import NotebookCell, load_cell_set
 from loadtests.users.bounds import IterationBudget, fire_request
 from loadtests.users.shared import run_config
@@ -30,6 +34,16 @@ from loadtests.users.shared import run_config
 __all__ = ["CellError", "NotebookUser", "execute_cell"]
 
 _started_users = 0
+
+#: Locust names of the hub API steps of :class:`idf_clients.hub.HubClient` (``hub.<label>`` otherwise).
+HUB_REQUEST_NAMES = {
+    "user.get": "hub.poll",
+    "user.create": "hub.user.create",
+    "token.create": "hub.token",
+    "server.start": "hub.spawn.request",
+    "server.progress": "hub.spawn.progress",
+    "server.stop": "hub.stop.request",
+}
 
 
 class CellError(Exception):
@@ -127,13 +141,31 @@ class NotebookUser(FastHttpUser):
         worker = runner.worker_index if isinstance(runner, WorkerRunner) else 0
         self.username = f"{self.settings.user_prefix}-{worker}-{self.index}"
         self.user_token: str | None = None
+        self.hub: HubClient | None = None
+        self.server_path: str | None = None
         self.kernel_id: str | None = None
         self.ws: websocket.WebSocket | None = None
         self.executions = 0
 
-    # -- hub API -------------------------------------------------------------------------
-    def _auth(self, token: str | None) -> dict[str, str]:
-        return {"Authorization": f"token {token}"} if token else {}
+    # -- hub API (idf_clients.hub; every request reported to Locust) ---------------------------
+    def _hub(self, token: str) -> HubClient:
+        return HubClient(
+            run_config().hub_url,
+            token,
+            timeout_s=self.network_timeout,
+            on_request=self._report_hub_request,
+        )
+
+    def _report_hub_request(self, request: HubRequest) -> None:
+        """Report one hub API request under its stable Locust name (e.g. ``hub.spawn.request``)."""
+        fire_request(
+            self.environment,
+            request.method,
+            HUB_REQUEST_NAMES.get(request.label, f"hub.{request.label}"),
+            time.perf_counter() - request.elapsed_s,
+            response_length=request.length,
+            exception=CellError(request.failure) if request.failure else None,
+        )
 
     def _admin_token(self) -> str:
         path = run_config().hub_token_file
@@ -151,94 +183,47 @@ class NotebookUser(FastHttpUser):
         """Create the hub user and a token for it with the admin token."""
         started_at = time.perf_counter()
         try:
-            admin = self._auth(self._admin_token())
-            with self.client.post(
-                f"/hub/api/users/{self.username}", headers=admin, name="hub.user.create", catch_response=True
-            ) as response:
-                if response.status_code not in (201, 409):  # 409: the user exists from an earlier run
-                    response.failure(f"HTTP {response.status_code}")
-                    raise CellError(f"creating hub user answered HTTP {response.status_code}")
-                response.success()
-            self.user_token = self._post_for_field(
-                f"/hub/api/users/{self.username}/tokens",
-                admin,
-                {"note": "idf loadtest", "expires_in": 4 * 3600},
-                name="hub.token",
-                field="token",
-                what="token request",
-            )
-        except (CellError, OSError, ValueError) as exc:
+            admin = self._hub(self._admin_token())
+            admin.ensure_user(self.username)
+            token = admin.create_token(self.username, "idf loadtest", 4 * 3600)
+        except (CellError, OperationFailed, OSError, ValueError) as exc:
             fire_request(self.environment, "HUB", "hub.login", started_at, exception=exc)
-
-    def _post_for_field(
-        self, path: str, headers: dict[str, str], body: dict[str, Any], *, name: str, field: str, what: str
-    ) -> str:
-        """POST ``body`` as JSON and return ``field`` of the 200/201 answer; a missing field fails the
-        request (recorded under ``name``) and raises :class:`CellError` naming ``what``."""
-        with self.client.post(path, headers=headers, json=body, name=name, catch_response=True) as response:
-            value = response.json().get(field) if response.status_code in (200, 201) else None
-            if not value:
-                response.failure(f"HTTP {response.status_code}, no {field}")
-                raise CellError(f"{what} answered HTTP {response.status_code}")
-            response.success()
-        return str(value)
-
-    def _server_state(self) -> tuple[bool, bool]:
-        """(ready, exists) of the user's default server."""
-        with self.client.get(
-            f"/hub/api/users/{self.username}",
-            headers=self._auth(self.user_token),
-            name="hub.poll",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
-                raise CellError(f"user model answered HTTP {response.status_code}")
-            response.success()
-            server = (response.json().get("servers") or {}).get("")
-        if not server:
-            return False, False
-        return bool(server.get("ready")), True
+            return
+        self.user_token = token
+        self.hub = self._hub(token)
 
     def _spawn(self) -> None:
-        """Spawn the lab and poll until it is ready, then open a kernel and its websocket."""
+        """Spawn the lab and follow the hub's spawn progress until it is ready, then open a kernel."""
         started_at = time.perf_counter()
+        if self.hub is None:
+            raise CellError("not logged in to the hub")
         try:
-            with self.client.post(
-                f"/hub/api/users/{self.username}/server",
-                headers=self._auth(self.user_token),
-                name="hub.spawn.request",
-                catch_response=True,
-            ) as response:
-                if response.status_code not in (201, 202, 400):  # 400: already running
-                    response.failure(f"HTTP {response.status_code}")
-                    raise CellError(f"spawn request answered HTTP {response.status_code}")
-                response.success()
-            deadline = time.monotonic() + self.settings.spawn_timeout_s
-            delay_s = 0.5
-            while not self._server_state()[0]:
-                if time.monotonic() > deadline:
-                    raise CellError(f"lab not ready after {self.settings.spawn_timeout_s:.0f} s")
-                gevent.sleep(delay_s)
-                delay_s = min(delay_s * 1.5, 3.0)
-        except CellError as exc:
+            self.server_path = self.hub.start_server(self.username, timeout_s=self.settings.spawn_timeout_s)
+        except (OperationFailed, ValueError) as exc:
             fire_request(self.environment, "HUB", "hub.spawn", started_at, exception=exc)
-            raise
+            raise CellError(str(exc)) from exc
         fire_request(self.environment, "HUB", "hub.spawn", started_at)
         self._open_kernel()
 
+    def _kernels_path(self) -> str:
+        return f"{(self.server_path or f'/user/{self.username}/').rstrip('/')}/api/kernels"
+
     def _open_kernel(self) -> None:
         started_at = time.perf_counter()
-        base = f"/user/{self.username}/api/kernels"
-        kernel_id = self._post_for_field(
+        base = self._kernels_path()
+        with self.client.post(
             base,
-            self._auth(self.user_token),
-            {"name": "python3"},
+            headers={"Authorization": f"token {self.user_token}"},
+            json={"name": "python3"},
             name="lab.kernel.start",
-            field="id",
-            what="kernel start",
-        )
-        self.kernel_id = kernel_id
+            catch_response=True,
+        ) as response:
+            kernel_id = response.json().get("id") if response.status_code in (200, 201) else None
+            if not kernel_id:
+                response.failure(f"HTTP {response.status_code}, no id")
+                raise CellError(f"kernel start answered HTTP {response.status_code}")
+            response.success()
+        self.kernel_id = str(kernel_id)
         ws_url = f"{run_config().hub_url.replace('http', 'ws', 1)}{base}/{kernel_id}/channels"
         try:
             self.ws = websocket.create_connection(
@@ -256,31 +241,20 @@ class NotebookUser(FastHttpUser):
             self.ws = None
         if self.kernel_id:
             self.client.delete(
-                f"/user/{self.username}/api/kernels/{self.kernel_id}",
-                headers=self._auth(self.user_token),
+                f"{self._kernels_path()}/{self.kernel_id}",
+                headers={"Authorization": f"token {self.user_token}"},
                 name="lab.kernel.delete",
             )
             self.kernel_id = None
         try:
-            with self.client.delete(
-                f"/hub/api/users/{self.username}/server",
-                headers=self._auth(self.user_token),
-                name="hub.stop.request",
-                catch_response=True,
-            ) as response:
-                if response.status_code not in (202, 204, 400):
-                    response.failure(f"HTTP {response.status_code}")
-                    raise CellError(f"stop answered HTTP {response.status_code}")
-                response.success()
-            deadline = time.monotonic() + self.settings.spawn_timeout_s
-            while self._server_state()[1]:
-                if time.monotonic() > deadline:
-                    raise CellError("lab still running after the stop timeout")
-                gevent.sleep(1.0)
-        except CellError as exc:
+            if self.hub is None:
+                raise CellError("not logged in to the hub")
+            self.hub.stop_server(self.username, timeout_s=self.settings.spawn_timeout_s)
+        except (CellError, OperationFailed, ValueError) as exc:
             fire_request(self.environment, "HUB", "hub.stop", started_at, exception=exc)
             return
         fire_request(self.environment, "HUB", "hub.stop", started_at)
+        self.server_path = None
         self.executions = 0
 
     # -- the task ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from idf_clients.hub import HubClient
+from idf_clients.hub import HubClient, HubRequest
 from idf_clients.probes import probe_hub, probe_postgres, probe_qserv
 from idf_clients.qserv import reader_password
 from idf_clients.secrets import pg_password_file, read_hub_token, read_secret
@@ -43,6 +43,31 @@ def test_a_failed_spawn_fails_at_once() -> None:
     with serve(routes) as base, pytest.raises(OperationFailed, match="Spawn failed: no image"):
         HubClient(base, "t").start_server("u", timeout_s=30)
     assert time.monotonic() - started < 10
+
+
+def test_every_hub_request_is_reported_with_its_label_timing_and_verdict() -> None:
+    stream = _events({"progress": 100, "failed": True, "message": "Spawn failed: no image"})
+    routes = {
+        "/hub/api/users/u": (404, "application/json", b"{}"),
+        "/hub/api/users/u/tokens": (403, "application/json", b"{}"),
+        "/hub/api/users/u/server": (202, "application/json", b""),
+        "/hub/api/users/u/server/progress": (200, "text/event-stream", stream),
+    }
+    seen: list[HubRequest] = []
+    with serve(routes) as base:
+        client = HubClient(base, "t", on_request=seen.append)
+        assert client.user("u") is None
+        with pytest.raises(OperationFailed, match="token for 'u' was refused: HTTP 403"):
+            client.create_token("u", "note", 60)
+        with pytest.raises(OperationFailed, match="Spawn failed"):
+            client.start_server("u", timeout_s=5)
+    assert [(r.label, r.method, r.status, r.failure) for r in seen] == [
+        ("user.get", "GET", 404, None),
+        ("token.create", "POST", 403, "HTTP 403"),
+        ("server.start", "POST", 202, None),
+        ("server.progress", "GET", 200, "spawn failed: Spawn failed: no image"),
+    ]
+    assert all(r.elapsed_s >= 0 for r in seen) and seen[0].path == "/users/u"
 
 
 @pytest.mark.local_stack

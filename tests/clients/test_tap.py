@@ -52,6 +52,7 @@ def tap_url() -> object:
         "/error/tap/sync": (200, VOTABLE, ERROR),
         "/broken/tap/sync": (500, "text/html", b"<html>Internal Server Error</html>"),
         "/html/tap/sync": (200, "text/html", b"<html>not a votable</html>"),
+        "/ok/tap/availability": (200, "text/xml", b"<availability/>"),
     }
     with serve(routes) as base:
         yield base
@@ -96,6 +97,17 @@ def test_a_body_that_is_not_a_votable_fails(tap_url: str) -> None:
 def test_a_closed_port_is_unavailable() -> None:
     with pytest.raises(TapUnavailable, match="no answer"):
         TapClient("http://127.0.0.1:9/tap", timeout_s=2).query("SELECT 1")
+
+
+def test_get_returns_the_answer_with_any_status(tap_url: str) -> None:
+    client = TapClient(f"{tap_url}/ok/tap/")
+    assert client.get("availability").content == b"<availability/>"
+    assert client.get("/capabilities", timeout_s=2).status_code == 404
+
+
+def test_get_without_an_answer_is_unavailable() -> None:
+    with pytest.raises(TapUnavailable, match=r"127\.0\.0\.1:9/tap/availability: no answer"):
+        TapClient("http://127.0.0.1:9/tap").get("availability", timeout_s=2)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 Run as ``python fake_services.py {tap,hub} MODE``; prints the port it listens on, then serves.
 TAP modes: ``ok`` (right answers), ``http400`` (every query rejected with HTTP 400),
 ``error-votable`` (HTTP 200 with QUERY_STATUS=ERROR), ``stuck`` (async jobs stay QUEUED).
-Hub modes: ``ok`` (cells print the expected output), ``cell-error`` (every cell raises in the kernel).
+Hub modes: ``ok`` (cells print the expected output), ``cell-error`` (every cell raises in the kernel),
+``spawn-failed`` (the spawn-progress stream ends with a failed event). Spawns are followed on the
+progress event stream (``/hub/api/users/NAME/server/progress``), as JupyterHub 5/6 serves it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import uuid
 from typing import Any
 
+import tornado.gen
 import tornado.ioloop
 import tornado.web
 import tornado.websocket
@@ -105,18 +108,21 @@ class Job(tornado.web.RequestHandler):
 
 # -- fake hub ---------------------------------------------------------------------------------
 SERVERS: dict[str, dict[str, Any]] = {}
+USERS: set[str] = set()
 
 
 class HubUser(tornado.web.RequestHandler):
     def post(self, name: str) -> None:
-        self.set_status(201)
+        self.set_status(409 if name in USERS else 201)
+        USERS.add(name)
         self.write({"name": name})
 
     def get(self, name: str) -> None:
+        if name not in USERS:
+            self.set_status(404)
+            self.write({"message": f"no such user {name}"})
+            return
         server = SERVERS.get(name)
-        if server is not None:
-            server["polls"] += 1
-            server["ready"] = server["polls"] > 1
         self.write({"name": name, "servers": {"": server} if server else {}})
 
 
@@ -128,12 +134,35 @@ class HubToken(tornado.web.RequestHandler):
 
 class HubServer(tornado.web.RequestHandler):
     def post(self, name: str) -> None:
-        SERVERS[name] = {"ready": False, "polls": 0}
+        SERVERS[name] = {"ready": False, "url": f"/user/{name}/"}
         self.set_status(202)
 
     def delete(self, name: str) -> None:
         SERVERS.pop(name, None)
         self.set_status(204)
+
+
+class HubProgress(tornado.web.RequestHandler):
+    """The spawn-progress event stream: a pending event, then ready (or failed) with the server's URL."""
+
+    async def get(self, name: str) -> None:
+        server = SERVERS.get(name)
+        if server is None:
+            self.set_status(400)
+            self.write({"message": f"{name} has no server pending"})
+            return
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.write(f"data: {json.dumps({'progress': 50, 'message': 'Server requested'})}\n\n")
+        await self.flush()
+        await tornado.gen.sleep(0.05)
+        if HUB_MODE == "spawn-failed":
+            SERVERS.pop(name, None)
+            final = {"progress": 100, "failed": True, "message": "Spawn failed: no image"}
+        else:
+            server["ready"] = True
+            final = {"progress": 100, "ready": True, "message": "Server ready", "url": server["url"]}
+        self.write(f"data: {json.dumps(final)}\n\n")
 
 
 class Kernels(tornado.web.RequestHandler):
@@ -201,6 +230,7 @@ def main() -> None:
             (r"/hub/api/users/([\w-]+)", HubUser),
             (r"/hub/api/users/([\w-]+)/tokens", HubToken),
             (r"/hub/api/users/([\w-]+)/server", HubServer),
+            (r"/hub/api/users/([\w-]+)/server/progress", HubProgress),
             (r"/user/([\w-]+)/api/kernels", Kernels),
             (r"/user/([\w-]+)/api/kernels/(\w+)", Kernel),
             (r"/user/([\w-]+)/api/kernels/\w+/channels", Channels),

@@ -1,4 +1,4 @@
-"""Wrong answers are failures: HTTP 400, HTTP 200 + QUERY_STATUS=ERROR, and a failed notebook cell.
+"""Wrong answers are failures: HTTP 400, HTTP 200 + QUERY_STATUS=ERROR, a failed notebook cell or spawn.
 
 Each case runs `idf loadtest run` (real Locust, bounded) against a fake service on 127.0.0.1 that
 misbehaves in one way, and checks the counts in summary.json; the same run against the fake in
@@ -86,10 +86,12 @@ def test_error_votable_message_is_recorded(tmp_path: Path, fake_service: Callabl
     assert errors and all(e.startswith("QUERY_STATUS=ERROR: Could not parse your query") for e in errors)
 
 
-@pytest.mark.parametrize(("mode", "expect_exit"), [("ok", 0), ("cell-error", 1)])
-def test_failed_cell_is_a_failure(
-    tmp_path: Path, fake_service: Callable[[str, str], int], mode: str, expect_exit: int
-) -> None:
+HUB_STEPS = ("hub.user.create", "hub.token", "hub.spawn.request", "hub.spawn.progress", "hub.stop.request")
+
+
+def _run_notebook(
+    tmp_path: Path, fake_service: Callable[[str, str], int], mode: str
+) -> tuple[int, dict[str, Any], str]:
     port = fake_service("hub", mode)
     secrets = tmp_path / "secrets"
     secrets.mkdir()
@@ -109,13 +111,37 @@ def test_failed_cell_is_a_failure(
         },
         slos=[{"kind": "lab.execute.*", "min_requests": 3}, {"kind": "hub.spawn", "min_requests": 1}],
     )
-    code, summary, stdout = _run(tmp_path, profile)
+    return _run(tmp_path, profile)
+
+
+@pytest.mark.parametrize(("mode", "expect_exit"), [("ok", 0), ("cell-error", 1)])
+def test_failed_cell_is_a_failure(
+    tmp_path: Path, fake_service: Callable[[str, str], int], mode: str, expect_exit: int
+) -> None:
+    code, summary, stdout = _run_notebook(tmp_path, fake_service, mode)
     assert code == expect_exit, stdout
     count, failures = _by_prefix(summary, "lab.execute.")
     assert count == 3
     assert failures == (3 if mode == "cell-error" else 0)
     spawn_count, spawn_failures = _by_prefix(summary, "hub.spawn")
     assert spawn_count >= 1 and spawn_failures == 0
+    assert _by_prefix(summary, "hub.")[1] == 0, summary["errors"]
+    for step in HUB_STEPS:  # each hub API request of idf_clients.hub reported under its own name
+        assert _by_prefix(summary, step)[0] >= 1, (step, [k["kind"] for k in summary["request_kinds"]])
+
+
+def test_failed_spawn_is_a_failure(tmp_path: Path, fake_service: Callable[[str, str], int]) -> None:
+    """A spawn whose progress stream ends with a failed event fails at once (no polling to a timeout)."""
+    code, summary, stdout = _run_notebook(tmp_path, fake_service, "spawn-failed")
+    assert code == 1, stdout
+    kinds = {k["kind"]: k for k in summary["request_kinds"]}
+    assert kinds["hub.spawn"]["count"] == kinds["hub.spawn"]["failures"] == 3
+    assert kinds["hub.spawn.progress"]["count"] == kinds["hub.spawn.progress"]["failures"] == 3
+    assert kinds["hub.spawn.request"]["failures"] == 0
+    assert _by_prefix(summary, "lab.execute.")[0] == 0
+    errors = [e["error"] for e in summary["errors"] if e["kind"] == "hub.spawn"]
+    assert errors and all("Spawn failed: no image" in e for e in errors)
+    assert summary["duration_s"] < 60
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -2,8 +2,9 @@
 
 A check reads only the stack outputs (and files they point to), talks to live endpoints with
 client timeouts taken from its budget, and returns an :class:`~.base.Outcome` or raises
-:class:`~.base.CheckFailedError` with a one-line reason plus evidence. Clients are the field's
-own: psycopg2, PyMySQL, the Gen3 Butler, pyvo, lsst-felis, JupyterHub's REST API.
+:class:`~.base.CheckFailedError` with a one-line reason plus evidence. They talk through the one
+clients layer (:mod:`idf_clients`: PostgreSQL over psycopg 3, the Qserv front end over PyMySQL,
+TAP over pyvo, the JupyterHub REST API, secrets), plus the Gen3 Butler and lsst-felis.
 
 Every check function carries one record (:class:`~.base.CheckSpec`: id, area, live or offline,
 stack kinds, timeout, client libraries), declared with the :func:`~.base.check` decorator and

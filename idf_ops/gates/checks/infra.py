@@ -28,12 +28,11 @@ __all__ = [
 
 
 def _pg_params(outputs: StackOutputs) -> tuple[str, dict[str, Any]]:
-    """(DSN, keyword parameters) for psycopg2 to reach the registry database.
+    """(DSN, keyword parameters) to reach the registry database.
 
     The operator DSN from the variable the outputs name wins; otherwise the user-facing read-only
     Butler config's registry URL with its password from the stack's db-auth.yaml (lsst.utils
-    DbAuth), so the gate connects the way a user's Butler does. Keyword parameters, not a DSN
-    string, carry the password (no quoting issues, never printed).
+    DbAuth), so the gate connects the way a user's Butler does.
     """
     dsn = os.environ.get(outputs.postgres_dsn_env)
     if dsn:
@@ -46,43 +45,27 @@ def _pg_params(outputs: StackOutputs) -> tuple[str, dict[str, Any]]:
     auth_path = db_auth_path(outputs)
     if not config_path.is_file() or auth_path is None:
         return "", params
-    import sqlalchemy.engine
     import yaml
-    from lsst.utils.db_auth import DbAuth
+
+    from idf_clients.postgres import db_auth_params
 
     url_text = (yaml.safe_load(config_path.read_text()) or {}).get("registry", {}).get("db")
     if not url_text:
         return "", params
-    url = sqlalchemy.engine.make_url(url_text)
-    auth_url = sqlalchemy.engine.make_url(DbAuth(str(auth_path)).getUrl(
-        url.set(drivername="postgresql").render_as_string(hide_password=False)
-    ))  # fmt: skip
-    params.update(
-        host=url.host, port=url.port or 5432, dbname=url.database,
-        user=auth_url.username, password=auth_url.password,
-    )  # fmt: skip
-    return "", params
+    return "", db_auth_params(url_text, auth_path)
 
 
 @contextlib.contextmanager
 def _pg_connect(outputs: StackOutputs, budget: Budget) -> Iterator[Any]:
-    import psycopg2
+    from idf_clients.postgres import PostgresUnavailable, connect_within
 
     dsn, params = _pg_params(outputs)
+    where = f"{outputs.butler.registry_host}:{outputs.butler.registry_port}"
     try:
-        conn = psycopg2.connect(
-            dsn,
-            connect_timeout=max(1, int(budget.remaining())),
-            options=f"-c statement_timeout={int(budget.remaining() * 1000)}",
-            **params,
-        )
-    except psycopg2.Error as exc:
-        where = f"{outputs.butler.registry_host}:{outputs.butler.registry_port}"
-        raise CheckFailedError(f"PostgreSQL {where}: {' '.join(str(exc).split())}") from exc
-    try:
-        yield conn
-    finally:
-        conn.close()
+        with connect_within(dsn, timeout_s=budget.remaining(), where=where, **params) as conn:
+            yield conn
+    except PostgresUnavailable as exc:
+        raise CheckFailedError(str(exc)) from exc
 
 
 @check(id="outputs-present", live=False, stack_kinds={"local", "gcp"}, timeout_s=10)
@@ -147,15 +130,16 @@ def check_compute_ready(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcom
     live=True,
     stack_kinds={"local"},
     timeout_s=30,
-    requires=("psycopg2", "sqlalchemy.engine", "yaml", "lsst.utils.db_auth"),
+    requires=("psycopg", "sqlalchemy.engine", "yaml", "lsst.utils.db_auth"),
     gcp_api="Cloud SQL {outputs.cloudsql_connection_name}",
 )
 def check_database_reachable(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     """The local PostgreSQL answers a real query on the registry database (Cloud SQL: not from here)."""
     out = ctx.outputs
-    with _pg_connect(out, budget) as conn, conn.cursor() as cur:
-        cur.execute("SELECT current_database(), version()")
-        database, version = cur.fetchone()
+    from idf_clients.postgres import query_one
+
+    with _pg_connect(out, budget) as conn:
+        database, version = query_one(conn, "SELECT current_database(), version()")
     return Outcome(
         f"PostgreSQL answers on {out.butler.registry_host}:{out.butler.registry_port}",
         [f"database={database}", f"{version.split(',')[0]}"],

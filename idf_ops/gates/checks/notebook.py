@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +12,7 @@ from idf_ops.gates.checks._common import os_reason
 from idf_ops.gates.checks.base import Budget, CheckContext, CheckFailedError, Outcome, check
 
 if TYPE_CHECKING:
+    from idf_clients.hub import HubClient
     from idf_core.contract import StackOutputs
     from idf_ops.gates.registry import Gate
 
@@ -34,27 +34,39 @@ def _http_get(url: str, budget: Budget, headers: dict[str, str] | None = None) -
         raise CheckFailedError(f"{url} not reachable ({text})") from exc
 
 
-def _http_json(
-    method: str, url: str, budget: Budget, token: str, body: dict[str, Any] | None = None
-) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 (hub URL from the stack outputs)
-        url, data=data, method=method, headers={"Authorization": f"token {token}"}
-    )
+def _unreachable(exc: BaseException) -> str:
+    """Why a hub request got no answer, from the requests error the client wraps."""
+    import requests  # noqa: PLC0415 - loaded when the check runs
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, requests.exceptions.Timeout | TimeoutError):
+            return "timed out"
+        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen):
+            return "connection refused"
+        seen = seen.__cause__ or seen.__context__
+    return type(exc.__cause__ or exc).__name__
+
+
+def _hub_call(client: HubClient, method: str, path: str, budget: Budget) -> tuple[int, Any]:
+    """(HTTP status, JSON body or text) of one hub API request within the remaining budget."""
+    client.timeout_s = max(0.1, budget.remaining())
     try:
-        with urllib.request.urlopen(request, timeout=budget.remaining()) as response:  # noqa: S310
-            raw = response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raw, status = exc.read(), exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        text = os_reason(reason) if isinstance(reason, BaseException) else str(reason)
-        raise CheckFailedError(f"{method} {url} not reachable ({text})") from exc
+        answer = client._api(method, path)  # noqa: SLF001 - HubClient has no call that returns the status
+    except OperationFailed as exc:
+        raise CheckFailedError(
+            f"{method} {client.base_url}/hub/api{path} not reachable ({_unreachable(exc)})"
+        ) from exc
     try:
-        return status, json.loads(raw) if raw else None
-    except json.JSONDecodeError:
-        return status, raw[:200].decode(errors="replace")
+        return answer.status_code, answer.json() if answer.content else None
+    except ValueError:
+        return answer.status_code, answer.content[:200].decode(errors="replace")
+
+
+def _hub_client(out: StackOutputs, token: str, budget: Budget) -> HubClient:
+    from idf_clients.hub import HubClient  # noqa: PLC0415 - loaded when the check runs
+
+    return HubClient(out.hub_url, token, timeout_s=max(0.1, budget.remaining()))
 
 
 def _hub_token(out: StackOutputs) -> str:
@@ -67,15 +79,9 @@ def _hub_token(out: StackOutputs) -> str:
         raise CheckFailedError(str(exc)) from exc
 
 
-def _hub_api(out: StackOutputs) -> str:
-    return out.hub_url.rstrip("/") + "/hub/api"
-
-
-def _follow_spawn(hub_url: str, token: str, budget: Budget, evidence: list[str]) -> str | None:
+def _follow_spawn(client: HubClient, budget: Budget, evidence: list[str]) -> str | None:
     """Follow the hub's spawn-progress event stream until ready (its URL), failed, or out of budget."""
-    from idf_clients.hub import HubClient  # noqa: PLC0415 - loaded when the check runs
-
-    client = HubClient(hub_url, token, timeout_s=max(1.0, budget.remaining()))
+    client.timeout_s = max(1.0, budget.remaining())
     try:
         for event in client.spawn_progress(PROBE_USER, timeout_s=max(1.0, budget.remaining())):
             if event.get("failed"):
@@ -90,13 +96,13 @@ def _follow_spawn(hub_url: str, token: str, budget: Budget, evidence: list[str])
 @check(id="hub-api", live=True, stack_kinds={"local", "gcp"}, timeout_s=30)
 def check_hub_api(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     """The hub API answers an authenticated request."""
-    out = ctx.outputs
-    token = _hub_token(out)
-    status, body = _http_json("GET", _hub_api(out), budget, token)
+    client = _hub_client(ctx.outputs, _hub_token(ctx.outputs), budget)
+    api = f"{client.base_url}/hub/api"
+    status, body = _hub_call(client, "GET", "", budget)
     if status != 200 or not isinstance(body, dict) or "version" not in body:
-        raise CheckFailedError(f"GET {_hub_api(out)} -> HTTP {status}: {str(body)[:120]}")
-    status, info = _http_json("GET", _hub_api(out) + "/info", budget, token)
-    evidence = [f"JupyterHub {body['version']} at {_hub_api(out)}"]
+        raise CheckFailedError(f"GET {api} -> HTTP {status}: {str(body)[:120]}")
+    status, info = _hub_call(client, "GET", "/info", budget)
+    evidence = [f"JupyterHub {body['version']} at {api}"]
     if status == 200 and isinstance(info, dict):
         spawner = info.get("spawner", {}).get("class", "?")
         evidence.append(f"spawner {spawner}")
@@ -110,23 +116,23 @@ def check_lab_spawn(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     """Create the probe user, start a lab, see it answer through the proxy, stop it."""
     out = ctx.outputs
     token = _hub_token(out)
-    api = _hub_api(out)
-    user_url = f"{api}/users/{PROBE_USER}"
+    client = _hub_client(out, token, budget)
+    user_path = f"/users/{PROBE_USER}"
     evidence: list[str] = []
-    status, body = _http_json("POST", user_url, budget, token)
+    status, body = _hub_call(client, "POST", user_path, budget)
     if status not in (201, 409):
         raise CheckFailedError(f"creating user {PROBE_USER}: HTTP {status}: {str(body)[:120]}")
     started = time.monotonic()
     try:
-        status, body = _http_json("POST", f"{user_url}/server", budget, token)
+        status, body = _hub_call(client, "POST", f"{user_path}/server", budget)
         if status not in (201, 202, 400):  # 400: already running
             raise CheckFailedError(f"spawn request: HTTP {status}: {str(body)[:160]}")
-        url = _follow_spawn(out.hub_url, token, budget, evidence)
+        url = _follow_spawn(client, budget, evidence)
         if not url:
             raise CheckFailedError(f"lab of {PROBE_USER} not ready within {gate.timeout_s:g} s", evidence)
         evidence.append(f"lab ready at {url} after {time.monotonic() - started:.1f} s")
         lab_status, _ = _http_get(
-            out.hub_url.rstrip("/") + url.rstrip("/") + "/api/status",
+            client.base_url + url.rstrip("/") + "/api/status",
             budget,
             headers={"Authorization": f"token {token}"},
         )
@@ -134,6 +140,6 @@ def check_lab_spawn(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
             raise CheckFailedError(f"lab answered HTTP {lab_status} through the proxy", evidence)
         evidence.append("lab /api/status answered 200 through the hub's proxy")
     finally:
-        stop_status, _ = _http_json("DELETE", f"{user_url}/server", budget, token)
+        stop_status, _ = _hub_call(client, "DELETE", f"{user_path}/server", budget)
         evidence.append(f"stop requested (HTTP {stop_status})")
     return Outcome(f"user {PROBE_USER} spawned a lab that answered", evidence)

@@ -98,13 +98,27 @@ def _tap_error(exc: BaseException, what: str) -> CheckFailedError:
 def _fetch_vosi(
     ctx: CheckContext, budget: Budget, endpoint: str, parse: Callable[[Any], Any]
 ) -> tuple[str, Any]:
-    """GET ``<tap_url>/<endpoint>`` within the budget and parse it with a pyvo VOSI parser."""
+    """GET ``<tap_url>/<endpoint>`` within the budget and parse it with a pyvo VOSI parser.
+
+    As for every TAP request of the gates: the port is probed first (a dead service fails fast
+    with a plain reason) and the request takes one of the endpoint's few slots.
+    """
     import io
 
-    session = _tap_session(ctx.outputs, budget)
-    url = ctx.outputs.tap_url.rstrip("/") + "/" + endpoint
+    from idf_clients.tap import TapClient
+
+    out = ctx.outputs
+    tcp_probe(*host_port(out.tap_url), budget)
+    client = TapClient(out.tap_url, timeout_s=max(0.1, budget.remaining()))
+    url = f"{client.url}/{endpoint}"
+    slot = _tap_slot(out.tap_url)
     try:
-        response = session.get(url)
+        if not slot.acquire(timeout=budget.remaining()):
+            raise TimeoutError("timed out waiting for a free TAP request slot")
+        try:
+            response = client.get(endpoint, timeout_s=max(0.1, budget.remaining()))
+        finally:
+            slot.release()
         response.raise_for_status()
         return url, parse(io.BytesIO(response.content))
     except Exception as exc:
