@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
-from idf_core.paths import REPO_ROOT
 from idf_ops.cli import scale_cmd
 from idf_ops.cli.main import main
 from idf_ops.scale import sizing
+from support.cli import run_idf
 
 
 def _idf(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if path is not None:
-        env["PATH"] = path
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from idf_ops.cli.main import main; sys.exit(main(sys.argv[1:]))",
-            *args,
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_idf(*args, env={"PATH": path} if path is not None else None)
 
 
 def test_plan_json_gives_the_documented_75_percent_plan(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from scale.fake_workspace import FakeWorkspace, info
 from idf_core.contract import ButlerEndpoint, QservEndpoint, StackOutputs, load_outputs, write_outputs
 from idf_core.errors import BadInput
 from idf_core.paths import (
-    REPO_ROOT,
     STACKS_DIR,
     read_text_bounded,
     state_path,
@@ -35,6 +33,7 @@ from idf_core.paths import (
 )
 from idf_ops.cli.main import main
 from idf_ops.scale.lifecycle import reap_expired, run_scale_test, scale_down, scale_up
+from support.cli import run_idf
 
 CHILD_MEMORY_BYTES = 2 * 1024**3
 CHILD_TIMEOUT_S = 60
@@ -46,24 +45,8 @@ def _limit_memory() -> None:  # runs in the child before exec
 
 def _idf(*args: str, state_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`idf ARGS` in a child process: memory-limited, timed out, run state in `state_dir`."""
-    env = dict(os.environ)
-    if state_dir is not None:
-        env["IDF_STATE_DIR"] = str(state_dir)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from idf_ops.cli.main import main; sys.exit(main(sys.argv[1:]))",
-            *args,
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT_S,
-        check=False,
-        preexec_fn=_limit_memory,
-    )
+    env = {"IDF_STATE_DIR": str(state_dir)} if state_dir is not None else None
+    return run_idf(*args, env=env, timeout_s=CHILD_TIMEOUT_S, preexec_fn=_limit_memory)
 
 
 def _refused(result: subprocess.CompletedProcess[str], *words: str) -> None:
