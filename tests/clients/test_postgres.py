@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -62,12 +63,13 @@ def test_db_auth_params_take_the_password_from_the_db_auth_file(
 ) -> None:
     monkeypatch.delenv("LSST_DB_AUTH", raising=False)
     monkeypatch.delenv("LSST_DB_AUTH_CREDENTIALS", raising=False)
+    generated = secrets.token_hex(8)  # generated, so no literal password sits in the repository
     auth = tmp_path / "db-auth.yaml"
     auth.write_text(
-        yaml.safe_dump([{"url": "postgresql://reader@db.example:6543/registry", "password": "s3cret"}])
+        yaml.safe_dump([{"url": "postgresql://reader@db.example:6543/registry", "password": generated}])
     )
     auth.chmod(0o600)
     params = db_auth_params("postgresql+psycopg2://reader@db.example:6543/registry", auth)
     assert params == {
-        "host": "db.example", "port": 6543, "dbname": "registry", "user": "reader", "password": "s3cret",
+        "host": "db.example", "port": 6543, "dbname": "registry", "user": "reader", "password": generated,
     }  # fmt: skip
