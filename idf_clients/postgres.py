@@ -37,7 +37,7 @@ def connect(
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise OperationFailed(
             f"postgresql: cannot connect to {host}:{port}/{database} as {user} ({first_line}); "
-            "start it with `pg_ctlcluster 15 main start` or run `idf local up`."
+            "start it with `supervisorctl start idf-postgresql` or run `idf local up`."
         ) from exc
     try:
         yield connection

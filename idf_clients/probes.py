@@ -21,7 +21,7 @@ from idf_core.facts import TAP_SCHEMA
 
 __all__ = ["TAP_HEALTH_QUERY", "Probe", "probe_hub", "probe_postgres", "probe_qserv", "probe_tap"]
 
-TAP_HEALTH_QUERY = f'SELECT TOP 1 "objectId", ra, dec FROM {TAP_SCHEMA}.object'  # noqa: S608 - a constant
+TAP_HEALTH_QUERY = f"SELECT TOP 1 objectId, ra, dec FROM {TAP_SCHEMA}.object"  # noqa: S608 - a constant
 
 
 @dataclass(frozen=True)

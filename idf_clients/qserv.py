@@ -7,15 +7,25 @@ The password comes from :func:`idf_clients.secrets.qserv_password_file` and is p
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pymysql
+import requests
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from idf_clients.secrets import qserv_password_file, read_secret
 from idf_core.errors import OperationFailed
 
-__all__ = ["connect", "password_from_file", "reader_password"]
+__all__ = [
+    "TableStatsEntry",
+    "connect",
+    "ingest_table_stats",
+    "password_from_file",
+    "query",
+    "reader_password",
+]
 
 
 def password_from_file(path: str | Path | None) -> str:
@@ -57,3 +67,77 @@ def connect(
             f"qserv: front end {host}:{port} refused {user!r} ({exc.args[-1]}); "
             "run `idf local up` (or `idf local status` to see what is down)."
         ) from exc
+
+
+def query(
+    connection: Any, sql: str, params: tuple[Any, ...] | None = None
+) -> tuple[list[tuple[Any, ...]], float]:
+    """Run one statement; return its rows and the seconds spent waiting for the database."""
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = list(cursor.fetchall())
+    except pymysql.MySQLError as exc:
+        raise OperationFailed(f"qserv: the front end refused a query ({exc.args[-1]})") from exc
+    return rows, time.perf_counter() - started
+
+
+class TableStatsEntry(BaseModel):
+    """One row counter of Qserv's ingest REST API (``GET /ingest/table-stats/:database/:table``):
+    rows one super-transaction ingested into one chunk (or its overlap) at one worker. Only the
+    fields we use are modelled; the rest of Qserv's answer is ignored (it is Qserv's, not ours)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    transaction_id: int
+    chunk: int
+    is_overlap: int
+    num_rows: int
+
+
+class _TableStats(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    entries: list[TableStatsEntry]
+
+
+class _Database(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tables: dict[str, _TableStats]
+
+
+class _TableStatsAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    success: int
+    error: str = ""
+    databases: dict[str, _Database] = {}
+
+
+def ingest_table_stats(
+    base_url: str, database: str, table: str, *, timeout_s: float = 10.0
+) -> dict[int, int]:
+    """Rows per chunk (overlaps excluded, transactions summed) from the ingest REST API's
+    row counters, or OperationFailed naming the endpoint."""
+    url = f"{base_url.rstrip('/')}/ingest/table-stats/{database}/{table}"
+    try:
+        response = requests.get(url, timeout=timeout_s)
+        response.raise_for_status()
+        answer = _TableStatsAnswer.model_validate(response.json())
+    except (requests.RequestException, ValueError, ValidationError) as exc:
+        raise OperationFailed(
+            f"qserv: ingest REST API {url} gave no table stats ({exc.__class__.__name__})"
+        ) from exc
+    if not answer.success:
+        raise OperationFailed(f"qserv: ingest REST API {url} refused: {answer.error or 'no reason given'}")
+    try:
+        entries = answer.databases[database].tables[table].entries
+    except KeyError as exc:
+        raise OperationFailed(f"qserv: ingest REST API {url} has no stats of {database}.{table}") from exc
+    rows: dict[int, int] = {}
+    for entry in entries:
+        if not entry.is_overlap:
+            rows[entry.chunk] = rows.get(entry.chunk, 0) + entry.num_rows
+    return rows

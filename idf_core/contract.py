@@ -24,8 +24,10 @@ from idf_core.paths import state_path, validate_stack_name
 __all__ = [
     "PROGRAM_ONLY_OUTPUTS",
     "ButlerEndpoint",
+    "ExternalS3Store",
     "ProgramOutputs",
     "QservEndpoint",
+    "SciencePlatform",
     "StackOutputs",
     "contract_of",
     "load_outputs",
@@ -53,6 +55,21 @@ class QservEndpoint(_Contract):
     )
 
 
+class ExternalS3Store(_Contract):
+    """An S3-compatible store outside GCP (NCSA) holding lesser-used Butler collections. Its keys
+    are named, never carried: a Secret Manager secret a person fills."""
+
+    endpoint_url: str = Field(title="S3 endpoint", description="HTTPS endpoint of the S3 service.")
+    bucket: str = Field(title="Bucket", description="Bucket of the datastore.")
+    datastore_uri: str = Field(
+        title="Datastore URI", description="`s3://<profile>@<bucket>/<prefix>` as lsst-resources reads it."
+    )
+    keys_secret: str = Field(
+        title="Keys secret (Secret Manager)",
+        description="Resource name of the secret holding the S3 keys (never the keys themselves).",
+    )
+
+
 class ButlerEndpoint(_Contract):
     """The read-only Gen3 Butler repository of the data preview."""
 
@@ -71,6 +88,38 @@ class ButlerEndpoint(_Contract):
         title="Default collection",
         description="CHAINED collection that groups the DP0.1 RUN collections.",
     )
+    external_s3: ExternalS3Store | None = Field(
+        default=None,
+        title="External S3 store",
+        description="Where lesser-used collections are kept outside GCP (NCSA), if the stack names one.",
+    )
+
+
+class SciencePlatform(_Contract):
+    """The Science Platform of a cloud stack, deployed by Phalanx (Argo CD app-of-apps): what
+    `idf phalanx render` needs to write the environment's values files."""
+
+    environment: str = Field(title="Phalanx environment", description="`values-<environment>.yaml`.")
+    fqdn: str = Field(title="Public host", description="Fully-qualified host name of the platform.")
+    ingress_ip: str = Field(
+        title="Ingress address", description="Global static IP of the HTTPS load balancer."
+    )
+    repo_url: str = Field(title="Phalanx repository", description="Git repository Argo CD syncs.")
+    target_revision: str = Field(title="Phalanx revision", description="Pinned commit of that repository.")
+    app_of_apps_name: str = Field(title="App-of-apps", description="Name of the parent Argo CD Application.")
+    applications: list[str] = Field(title="Applications", description="Enabled Phalanx applications.")
+    vault_url: str = Field(title="Vault URL", description="Vault server of the environment's secrets.")
+    vault_path_prefix: str = Field(title="Vault path prefix", description="KV v2 path of its secrets.")
+    github_client_id: str = Field(title="GitHub client id", description="Gafaelfawr's GitHub OAuth App.")
+    github_organization: str = Field(title="GitHub organization", description="Whose team gets access.")
+    github_team: str = Field(title="GitHub team", description="Team slug granted access.")
+    github_client_secret: str = Field(
+        title="GitHub client secret (Secret Manager)",
+        description="Resource name of the Secret Manager secret holding the OAuth App secret "
+        "(a person adds its value; never the value itself).",
+    )
+    gcp_project: str = Field(title="GCP project", description="Project of the cluster.")
+    gcp_region: str = Field(title="GCP region", description="Region of the cluster.")
 
 
 class StackOutputs(_Contract):
@@ -119,6 +168,11 @@ class StackOutputs(_Contract):
         default_factory=dict,
         title="Stand-ins",
         description="Service -> what stands in for it on this stack (e.g. qserv -> MariaDB).",
+    )
+    science_platform: SciencePlatform | None = Field(
+        default=None,
+        title="Science Platform",
+        description="Phalanx environment of a cloud stack (None locally: JupyterHub stands in).",
     )
 
 
@@ -202,7 +256,7 @@ def load_outputs(stack: str) -> StackOutputs:
         if stack == "local":
             hint = "run `idf local up`"
         else:
-            hint = f"run `idf plan {stack}` (offline) or export them from Pulumi"
+            hint = f"run `idf plan {stack}` (offline) or `idf outputs pull {stack}` (live)"
         raise BadInput(f"{path}: no outputs for stack {stack!r}; {hint} first.")
     try:
         document = json.loads(path.read_text())

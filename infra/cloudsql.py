@@ -4,7 +4,7 @@ Private IP only (through private services access), SSL required, daily backups w
 recovery, REGIONAL availability when configured, deletion protection both in GCP and in Pulumi
 (`protect=True`), and a `max_connections` flag. Passwords come from `pulumi_random` and stay
 secret. The registry also needs `CREATE EXTENSION btree_gist` (Butler), which Cloud SQL allows
-for `cloudsqlsuperuser`: the Ansible registry role runs it; the outputs and runbook say so.
+for `cloudsqlsuperuser`: the Butler bootstrap Job (infra/butler_bootstrap.py) runs it.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class RegistryDatabase(pulumi.ComponentResource):
             opts=child,
         )
         # SELECT-only grants (and default privileges for lazily created dataset tables) are made
-        # by the Ansible registry role; this user cannot write (FIELD-NOTES: read-only Butler).
+        # by the Butler bootstrap Job (infra/butler_bootstrap.py); this user cannot write.
         self.reader = gcp.sql.User(
             f"{name}-reader",
             name="butler_reader",

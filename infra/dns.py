@@ -1,4 +1,4 @@
-"""DNS component: the stack's public host (`data-dp01.lsst.cloud` style).
+"""DNS component: the stack's public host (`data.lsst.cloud` for dp01, `data-dev.lsst.cloud` for dev).
 
 A public managed zone for the host with DNSSEC on, a global static address for the Science
 Platform ingress, and the A record pointing the host at it.

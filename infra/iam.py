@@ -4,6 +4,10 @@ Workloads are data (:data:`WORKLOADS`): each names its Kubernetes namespace/serv
 project roles and its per-bucket roles. No primitive roles (owner/editor/viewer) anywhere; bucket
 access is granted on the bucket, not the project. A workload is declared only when its namespace
 exists in the stack; a bucket grant only when the bucket exists.
+
+The distributed load test (idf_ops/loadtest, `idf loadtest run`) is not a namespace of the stack
+(its run creates its own): its identity is declared when the stack has a reports bucket, and may
+create and read objects under the stack's reports prefix of that bucket only (an IAM condition).
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-__all__ = ["NODE_ROLES", "WORKLOADS", "Iam", "IamArgs", "Workload"]
+from idf_core.facts import (
+    LOADTEST_NAMESPACE,
+    LOADTEST_REPORTS_BUCKET_ROLES,
+    LOADTEST_SERVICE_ACCOUNT,
+    loadtest_account_id,
+    loadtest_reports_prefix,
+)
+
+__all__ = ["LOADTEST_BUCKET_ROLES", "NODE_ROLES", "WORKLOADS", "Iam", "IamArgs", "Workload"]
 
 # What GKE nodes need and nothing more (GKE hardening guide).
 NODE_ROLES = [
@@ -67,6 +79,11 @@ WORKLOADS = [
 ]
 
 
+# What the load-test master does with its reports: upload them (create) and read them back; each
+# granted under the stack's reports prefix only.
+LOADTEST_BUCKET_ROLES = ("roles/storage.objectCreator", "roles/storage.objectViewer")
+
+
 @dataclass(frozen=True)
 class IamArgs:
     """Inputs of :class:`Iam`."""
@@ -86,6 +103,7 @@ class Iam(pulumi.ComponentResource):
 
     node_service_account: gcp.serviceaccount.Account
     workload_accounts: dict[str, gcp.serviceaccount.Account]
+    loadtest_account: gcp.serviceaccount.Account | None
 
     def __init__(self, name: str, args: IamArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("idf:iam:Iam", name, None, opts)
@@ -110,6 +128,7 @@ class Iam(pulumi.ComponentResource):
             if workload.namespace not in args.namespaces:
                 continue
             self.workload_accounts[workload.key] = self._workload(name, workload, args)
+        self.loadtest_account = self._loadtest(name, args)
         self.register_outputs(
             {
                 "node_service_account": self.node_service_account.email,
@@ -146,11 +165,54 @@ class Iam(pulumi.ComponentResource):
                 member=member,
                 opts=child,
             )
-        gcp.serviceaccount.IAMMember(
-            f"{name}-{workload.key}-workload-identity",
-            service_account_id=account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{args.project}.svc.id.goog[{workload.namespace}/{workload.key}]",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.cluster]),
+        self._workload_identity(f"{name}-{workload.key}", account, args, workload.namespace, workload.key)
+        return account
+
+    def _loadtest(self, name: str, args: IamArgs) -> gcp.serviceaccount.Account | None:
+        """The load-test pods' account: Workload Identity from the Job's Kubernetes service account,
+        object create/read under the reports prefix of the stack's reports bucket; None without one."""
+        role_key = next((r for r in LOADTEST_REPORTS_BUCKET_ROLES if r in args.buckets), None)
+        if role_key is None:
+            return None
+        bucket = args.buckets[role_key]
+        child = pulumi.ResourceOptions(parent=self)
+        account = gcp.serviceaccount.Account(
+            f"{name}-loadtest",
+            account_id=loadtest_account_id(args.stack),
+            project=args.project,
+            display_name="Load tests: upload their reports to the stack's bucket",
+            opts=child,
+        )
+        member = account.email.apply(lambda e: f"serviceAccount:{e}")
+        prefix = loadtest_reports_prefix(args.stack)
+        for role in LOADTEST_BUCKET_ROLES:
+            gcp.storage.BucketIAMMember(
+                f"{name}-loadtest-{role.split('.')[-1].lower()}",
+                bucket=bucket.name,
+                role=role,
+                member=member,
+                condition=gcp.storage.BucketIAMMemberConditionArgs(
+                    title=f"loadtest-reports-{args.stack}",
+                    description=f"Objects under {prefix}/ only",
+                    expression=bucket.name.apply(
+                        lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{prefix}/")'
+                    ),
+                ),
+                opts=child,
+            )
+        self._workload_identity(
+            f"{name}-loadtest", account, args, LOADTEST_NAMESPACE, LOADTEST_SERVICE_ACCOUNT
         )
         return account
+
+    def _workload_identity(
+        self, name: str, account: gcp.serviceaccount.Account, args: IamArgs, namespace: str, ksa: str
+    ) -> None:
+        """The Kubernetes service account `namespace/ksa` may act as `account` (Workload Identity)."""
+        gcp.serviceaccount.IAMMember(
+            f"{name}-workload-identity",
+            service_account_id=account.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"serviceAccount:{args.project}.svc.id.goog[{namespace}/{ksa}]",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.cluster]),
+        )

@@ -3,8 +3,12 @@ with a Provider built from the cluster's kubeconfig.
 
 Namespaces with resource quotas, Kubernetes service accounts bound to the Workload Identity
 service accounts (`infra.iam`), the `qserv` StorageClass (PD CSI, retained, expandable), an
-internal static IP for the Qserv front end, and qserv-operator's `Qserv` custom resource sized
-from `idf:qserv` (czar/worker replicas and storage, placement on the Qserv pools).
+internal static IP for the Qserv front end, cert-manager (:mod:`infra.cert_manager`) and
+qserv-operator itself (:mod:`infra.qserv_operator`), each a pinned upstream release digest-checked
+at deploy time, the operator in its own namespace and after cert-manager, and its `Qserv`
+custom resource, which depends on the operator and on the generated Secrets its pods mount
+(:mod:`infra.qserv_secrets`), sized from `idf:qserv` (czar/worker replicas and storage, placement
+on the Qserv pools).
 
 Worker volumes follow `idf:qserv.worker_volume`: on `local-nvme-ssd` (the default, what the sizing
 and cost model assume) they are claimed from the `qserv-local-ssd` class that
@@ -14,18 +18,22 @@ the `qserv` PD class, like the czar's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from infra.cert_manager import CertManager, CertManagerArgs
 from infra.config import NamespaceQuota, NodePoolConfig, QservConfig
 from infra.iam import WORKLOADS
 from infra.node_pools import k8s_taint_effect
 from infra.qserv_local_ssd import STORAGE_CLASS as LOCAL_SSD_STORAGE_CLASS
 from infra.qserv_local_ssd import QservLocalSsd, QservLocalSsdArgs
+from infra.qserv_operator import QservOperator, QservOperatorArgs
+from infra.qserv_secrets import QSERV_CR_NAME, QservSecrets, QservSecretsArgs
+from infra.tap_egress import TAP_EGRESS_POLICY_NAME, TAP_NAMESPACE, tap_egress_spec
 
 __all__ = [
     "PD_STORAGE_CLASS",
@@ -152,6 +160,8 @@ class KubernetesLayerArgs:
     pools: list[pulumi.Resource]
     workload_service_accounts: dict[str, gcp.serviceaccount.Account]
     """Workload key (== Kubernetes service account name) -> GCP service account."""
+    cluster_cidrs: list[str] = field(default_factory=list)
+    """Node, pod, service and control-plane ranges: the TAP pods' egress never reaches them."""
 
 
 class KubernetesLayer(pulumi.ComponentResource):
@@ -159,8 +169,11 @@ class KubernetesLayer(pulumi.ComponentResource):
 
     provider: k8s.Provider
     qserv: k8s.apiextensions.CustomResource | None
+    qserv_operator: QservOperator | None
+    cert_manager: CertManager | None
     qserv_frontend_address: gcp.compute.Address | None
     qserv_local_ssd: QservLocalSsd | None
+    qserv_secrets: QservSecrets | None
 
     def __init__(
         self, name: str, args: KubernetesLayerArgs, opts: pulumi.ResourceOptions | None = None
@@ -201,6 +214,22 @@ class KubernetesLayer(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[namespace]),
             )
+        if TAP_NAMESPACE in self.namespaces:
+            # TAP UPLOAD by URL makes the server fetch it: its pods never reach internal addresses.
+            k8s.networking.v1.NetworkPolicy(  # type: ignore[call-overload]
+                f"{name}-tap-egress",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=TAP_EGRESS_POLICY_NAME, namespace=TAP_NAMESPACE, labels=common_labels
+                ),
+                spec=tap_egress_spec(
+                    args.cluster_cidrs,
+                    args.qserv.namespace if args.qserv is not None else None,
+                    QSERV_FRONTEND_PORT,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=self.provider, depends_on=[self.namespaces[TAP_NAMESPACE]]
+                ),
+            )
         for key, account in args.workload_service_accounts.items():
             ns = next(w.namespace for w in WORKLOADS if w.key == key)
             k8s.core.v1.ServiceAccount(
@@ -217,8 +246,11 @@ class KubernetesLayer(pulumi.ComponentResource):
             )
 
         self.qserv = None
+        self.qserv_operator = None
+        self.cert_manager = None
         self.qserv_frontend_address = None
         self.qserv_local_ssd = None
+        self.qserv_secrets = None
         q = args.qserv
         if q is not None:
             self.storage_class = k8s.storage.v1.StorageClass(
@@ -246,6 +278,25 @@ class KubernetesLayer(pulumi.ComponentResource):
                 )
                 # The CR waits for the class and the provisioner that fills it with PVs.
                 worker_classes = [self.qserv_local_ssd.storage_class, self.qserv_local_ssd.provisioner]
+            # cert-manager before the operator: the operator's webhook certificate is a cert-manager
+            # Certificate/Issuer (infra/cert_manager.py).
+            self.cert_manager = CertManager(
+                f"{name}-cert-manager",
+                CertManagerArgs(provider=self.provider, depends_on=list(args.pools)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            # The operator and its CRD first: a `Qserv` object sent to a cluster without them fails.
+            self.qserv_operator = QservOperator(
+                f"{name}-qserv-operator",
+                QservOperatorArgs(
+                    provider=self.provider,
+                    watch_namespace=q.namespace,
+                    labels=common_labels,
+                    depends_on=[*args.pools, self.namespaces[q.namespace]],
+                    cert_manager=self.cert_manager.group,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             self.qserv_frontend_address = gcp.compute.Address(
                 f"{name}-qserv-frontend",
                 name=f"{name}-qserv-frontend",
@@ -256,6 +307,17 @@ class KubernetesLayer(pulumi.ComponentResource):
                 labels=args.labels,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            # The Secrets its pods mount (the operator never creates them), before the CR.
+            self.qserv_secrets = QservSecrets(
+                f"{name}-qserv-secrets",
+                QservSecretsArgs(
+                    namespace=q.namespace,
+                    provider=self.provider,
+                    labels=common_labels,
+                    depends_on=[self.namespaces[q.namespace]],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             spec = self.qserv_frontend_address.address.apply(
                 lambda ip: qserv_spec(q, args.node_pools, args.pool_names, ip)
             )
@@ -264,7 +326,7 @@ class KubernetesLayer(pulumi.ComponentResource):
                 api_version=QSERV_API_VERSION,
                 kind="Qserv",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name="qserv", namespace=q.namespace, labels=common_labels
+                    name=QSERV_CR_NAME, namespace=q.namespace, labels=common_labels
                 ),
                 spec=spec,
                 opts=pulumi.ResourceOptions(
@@ -275,6 +337,8 @@ class KubernetesLayer(pulumi.ComponentResource):
                         self.namespaces[q.namespace],
                         self.storage_class,
                         *worker_classes,
+                        self.qserv_operator.group,
+                        *self.qserv_secrets.secrets.values(),
                     ],
                 ),
             )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from idf_core.facts import node_network_tag
 from infra.config import NodePoolConfig
 
 __all__ = ["IGNORED_POOL_PROPERTIES", "NodePools", "NodePoolsArgs", "pool_labels"]
@@ -105,7 +106,7 @@ class NodePools(pulumi.ComponentResource):
                 oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
                 labels=node_labels,
                 resource_labels=labels,
-                tags=[pool.role, f"{args.stack}-nodes"],
+                tags=[pool.role, node_network_tag(args.stack)],
                 metadata={"disable-legacy-endpoints": "true"},
                 taints=[
                     gcp.container.NodePoolNodeConfigTaintArgs(key=t.key, value=t.value, effect=t.effect)

@@ -10,9 +10,6 @@ template also says which row counts are right, so responses are checked, not onl
 from __future__ import annotations
 
 import random
-import re
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -35,27 +32,13 @@ __all__ = [
     "render",
 ]
 
-# How a TAP service spells the DP0.1 identifiers. `rubin`: Rubin's TAP (case-blind column names,
-# the table `"position"`); `dachs`: the local DaCHS stack, which serves mixed-case columns as
-# delimited identifiers (`"objectId"`) and `position` as `position_` (idf_ops.tap.rd).
+# How a TAP service spells the DP0.1 identifiers. `rubin`: Rubin's TAP (the table `"position"`);
+# `dachs`: the local DaCHS stack, which serves `position` as `position_` (DaCHS 2.7 refuses ADQL
+# reserved words as table names; ansible/roles/tap/README.md). Column names are case-blind on both.
 TapDialect = Literal["rubin", "dachs"]
 DACHS_TABLE_RENAMES = {
     f'{TAP_SCHEMA}."{table}"': served_table(table, dachs=True) for table in TAP_SERVED_RENAMES
 }
-_IDENTIFIER = re.compile(r"(?<![\w\"'])([A-Za-z_][A-Za-z0-9_]*)(?![\w\"'])")
-
-
-@cache
-def mixed_case_columns() -> frozenset[str]:
-    """Mixed-case column names of the DP0.1 Felis schema (lsst-sdm-schemas' archive/dp01_dc2.yaml)."""
-    schema_file = resources.files("lsst.sdm.schemas").joinpath("archive/dp01_dc2.yaml")
-    schema = yaml.safe_load(schema_file.read_text())
-    return frozenset(
-        column["name"]
-        for table in schema["tables"]
-        for column in table["columns"]
-        if column["name"] != column["name"].lower()
-    )
 
 
 def adapt_adql(text: str, dialect: TapDialect) -> str:
@@ -64,8 +47,7 @@ def adapt_adql(text: str, dialect: TapDialect) -> str:
         return text
     for portable, served in DACHS_TABLE_RENAMES.items():
         text = text.replace(portable, served)
-    names = mixed_case_columns()
-    return _IDENTIFIER.sub(lambda m: f'"{m.group(1)}"' if m.group(1) in names else m.group(1), text)
+    return text
 
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

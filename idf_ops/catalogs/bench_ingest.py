@@ -31,7 +31,7 @@ from idf_core.errors import OperationFailed
 from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.load import copy_parquet
 from idf_ops.catalogs.pg import PgConnection
-from idf_ops.catalogs.schema import SCHEMA_NAME
+from idf_ops.catalogs.schema import SCHEMA_NAME, pg_column
 
 __all__ = ["IngestBenchResult", "IngestBenchSettings", "run_ingest_benchmark"]
 
@@ -96,7 +96,9 @@ def run_ingest_benchmark(args: IngestBenchSettings) -> IngestBenchResult:
     csv = workdir / "rows.csv"
     pa_csv.write_csv(source, csv, pa_csv.WriteOptions(include_header=False))
     csv.chmod(0o644)
-    columns = ", ".join('"' + c + '"' for c in source.schema.names)
+    # The tables hold Felis columns under their lower-case names (schema.pg_column), as the loader.
+    quoted = [f'"{pg_column(field.name)}"' for field in source.schema]
+    columns = ", ".join(quoted)
     like = f'"{SCHEMA_NAME}"."{args.table}"'
     _psql_as_postgres(
         args.database,
@@ -129,9 +131,10 @@ def run_ingest_benchmark(args: IngestBenchSettings) -> IngestBenchResult:
         # float32 Parquet columns live in double precision columns: the CSV path rounds them to their
         # shortest decimal text, the binary path widens them exactly; compare them as real.
         select = ", ".join(
-            f'"{f.name}"::real' if pa.types.is_float32(f.type) else f'"{f.name}"' for f in source.schema
+            f"{name}::real" if pa.types.is_float32(field.type) else name
+            for name, field in zip(quoted, source.schema, strict=True)
         )
-        key = '"' + source.schema.names[0] + '"'
+        key = quoted[0]
         digests = {
             name: _psql_as_postgres(
                 args.database,

@@ -23,6 +23,8 @@ from typing import Literal
 
 import pyarrow as pa
 
+from idf_ops.catalogs.schema import pg_column
+
 __all__ = ["Dialect", "arrow_checksum", "checksum_sql", "key_hash"]
 
 Dialect = Literal["postgresql", "mariadb"]
@@ -45,10 +47,12 @@ def arrow_checksum(keys: pa.Array | pa.ChunkedArray) -> tuple[int, str]:
 def checksum_sql(schema: str, table: str, key_column: str, dialect: Dialect) -> str:
     """SQL returning one row ``(row_count, checksum)`` for ``schema.table`` in the given dialect.
 
-    Identifiers come from the Felis schema (trusted names), quoted for the dialect.
+    Identifiers come from the Felis schema (trusted names), quoted for the dialect; PostgreSQL holds
+    the columns under their lower-case names (:func:`idf_ops.catalogs.schema.pg_column`), MariaDB
+    compares column names without regard to case.
     """
     if dialect == "postgresql":
-        term = f"('x' || substr(md5(\"{key_column}\"::text), 1, 15))::bit(60)::bigint::numeric"
+        term = f"('x' || substr(md5(\"{pg_column(key_column)}\"::text), 1, 15))::bit(60)::bigint::numeric"
         return (
             f"SELECT count(*), coalesce(sum({term}), 0)::text "  # noqa: S608 - identifiers from the schema
             f'FROM "{schema}"."{table}"'

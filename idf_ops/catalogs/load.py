@@ -36,7 +36,7 @@ from idf_ops.catalogs import pgbinary
 from idf_ops.catalogs.checksum import arrow_checksum, checksum_sql
 from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.pg import PgConnection
-from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, SCHEMA_NAME, TABLE_NAMES
+from idf_ops.catalogs.schema import KEY_COLUMNS, POSITION_COLUMNS, SCHEMA_NAME, TABLE_NAMES, pg_column
 
 __all__ = [
     "LoadManifest",
@@ -134,11 +134,11 @@ def copy_parquet(cursor: Any, parquet: Path, schema: str, table: str, batch_rows
     reader = pq.ParquetFile(parquet)
     names = reader.schema_arrow.names
     types = _column_types(cursor, schema, table)
-    missing = [name for name in names if name not in types]
+    missing = [name for name in names if pg_column(name) not in types]
     if missing:
         raise BadInput(f"{parquet}: columns {missing[:5]} are not in {schema}.{table}; regenerate the data.")
-    pg_types = [types[name] for name in names]
-    columns = ", ".join(_q(name) for name in names)
+    pg_types = [types[pg_column(name)] for name in names]
+    columns = ", ".join(_q(pg_column(name)) for name in names)
     read_fd, write_fd = os.pipe()
     with contextlib.suppress(OSError):  # a larger pipe means fewer wake-ups between the two sides
         fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
@@ -175,8 +175,8 @@ def copy_parquet(cursor: Any, parquet: Path, schema: str, table: str, batch_rows
 def _required_indexes(table: str) -> dict[str, str]:
     """The indexes the loader guarantees: unique key, q3c spatial, truth_match's match key."""
     qualified = f"{_q(SCHEMA_NAME)}.{_q(table)}"
-    ra, dec = POSITION_COLUMNS[table]
-    key = KEY_COLUMNS[table]
+    ra, dec = (pg_column(name) for name in POSITION_COLUMNS[table])
+    key = pg_column(KEY_COLUMNS[table])
     indexes = {
         f"{table}_key_idx": f"CREATE UNIQUE INDEX {table}_key_idx ON {qualified} ({_q(key)})",
         f"{table}_q3c_idx": (
@@ -185,7 +185,7 @@ def _required_indexes(table: str) -> dict[str, str]:
     }
     if table == "truth_match":
         indexes["truth_match_match_objectid_idx"] = (
-            f"CREATE INDEX truth_match_match_objectid_idx ON {qualified} ({_q('match_objectId')})"
+            f"CREATE INDEX truth_match_match_objectid_idx ON {qualified} ({_q(pg_column('match_objectId'))})"
         )
     return indexes
 

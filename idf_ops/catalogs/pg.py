@@ -66,5 +66,5 @@ class PgConnection(BaseModel):
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise OperationFailed(
                 f"postgresql: cannot connect to {self.host}:{self.port}/{self.database} as {self.user} "
-                f"({first_line}); start it with `pg_ctlcluster 15 main start` or run `idf local up`."
+                f"({first_line}); start it with `supervisorctl start idf-postgresql` or run `idf local up`."
             ) from exc

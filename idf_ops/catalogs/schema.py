@@ -4,6 +4,11 @@ The single source is ``lsst-sdm-schemas``' ``archive/dp01_dc2.yaml`` read with l
 generator, the loader and the checksums take table and column definitions from here, never from a
 hand-written list. The schema declares no primary keys, so :data:`KEY_COLUMNS` names the column that
 identifies a row in each table (what DESC and Qserv use as the director / match key).
+
+In PostgreSQL the columns are held under their lower-case names (:func:`pg_column`): ``felis create``
+makes them quoted mixed-case (``"objectId"``), the ``catalogs`` role folds them, so that ADQL's
+regular identifiers (``objectId``, ``OBJECTID``) reach them through DaCHS, which declares the Felis
+spelling for TAP_SCHEMA (see ``ansible/roles/tap/README.md``).
 """
 
 # felis is imported on first use (~1 s).
@@ -25,6 +30,7 @@ __all__ = [
     "TABLE_NAMES",
     "felis_schema",
     "felis_yaml_path",
+    "pg_column",
 ]
 
 SCHEMA_NAME = "dp01_dc2_catalogs"
@@ -62,3 +68,9 @@ def felis_schema() -> Any:  # felis.datamodel.Schema, imported lazily
     from felis.datamodel import Schema
 
     return Schema.model_validate(yaml.safe_load(felis_yaml_path().read_text()))
+
+
+def pg_column(name: str) -> str:
+    """The PostgreSQL column holding Felis column ``name``: its lower-case form (an unquoted
+    identifier folds to it, so SQL and DaCHS' ADQL reach it in any case)."""
+    return name.lower()

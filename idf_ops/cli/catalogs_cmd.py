@@ -15,7 +15,7 @@ from idf_core.errors import BadInput, OperationFailed
 __all__ = ["register"]
 
 catalogs_app = typer.Typer(
-    help="The DP0.1 catalogs of the local stack: their Felis schema file, the ingest benchmark."
+    help="The DP0.1 catalogs: Felis schema file, ingest benchmark, cross-check of two Qserv front ends."
 )
 
 
@@ -77,6 +77,110 @@ def bench_ingest_cmd(  # noqa: PLR0917 -- one parameter per option
     )
     if not result.same_content:
         raise OperationFailed("the loader and server-side COPY stored different rows (see above)")
+
+
+def _parse_columns(items: list[str] | None) -> dict[str, list[str]]:
+    chosen: dict[str, list[str]] = {}
+    for item in items or []:
+        table, sep, names = item.partition("=")
+        if not sep or not names:
+            raise BadInput(f"--columns {item!r}: expected TABLE=col1,col2 (the key is always included)")
+        chosen[table] = [n.strip() for n in names.split(",") if n.strip()]
+    return chosen
+
+
+@catalogs_app.command("crosscheck")
+def crosscheck_cmd(  # noqa: PLR0917 - one parameter per option
+    a: Annotated[str, typer.Argument(help="Front end A: idf, in2p3, or [user@]host:port.")],
+    b: Annotated[str, typer.Argument(help="Front end B: idf, in2p3, or [user@]host:port.")],
+    table: Annotated[
+        list[str] | None, typer.Option(help="Only this table (repeatable; default every table).")
+    ] = None,
+    columns: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Fingerprinted columns, TABLE=col1,col2 (repeatable; default: key, position and 6 more)."
+        ),
+    ] = None,
+    manifest: Annotated[
+        Path,
+        typer.Option(
+            dir_okay=False, help="Load manifest naming the source files fingerprinted as the reference."
+        ),
+    ] = Path("/var/lib/idf/dataload/manifest.json"),
+    no_source: Annotated[
+        bool, typer.Option("--no-source", help="Compare A and B only (nothing is blamed).")
+    ] = False,
+    password_file_a: Annotated[
+        Path | None, typer.Option(help="File holding A's password (host:port fronts).")
+    ] = None,
+    password_file_b: Annotated[
+        Path | None, typer.Option(help="File holding B's password (host:port fronts).")
+    ] = None,
+    ingest_url_a: Annotated[
+        str | None,
+        typer.Option(help="A's Qserv ingest REST API base URL: per-chunk counts from /ingest/table-stats."),
+    ] = None,
+    ingest_url_b: Annotated[str | None, typer.Option(help="B's Qserv ingest REST API base URL.")] = None,
+    secrets_dir: Annotated[str, typer.Option(help="Where the local instances' reader passwords are.")] = (
+        "/var/lib/idf/secrets"
+    ),
+    jobs: Annotated[int, typer.Option(min=1, max=16, help="Parallel chunk queries per front end.")] = 4,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    timings: Annotated[bool, typer.Option("--timings", help="Also print wall and database time.")] = False,
+) -> None:
+    """Compare the catalogs at two Qserv front ends chunk by chunk, with aggregates only.
+
+    Exit 0 when equal, 1 when they differ (the differing chunks and row keys are listed and blamed
+    on the site that differs from the source files), 2 on bad input, an unreachable front end or a
+    failed query.
+    """
+    from idf_ops.catalogs.crosscheck import crosscheck, resolve_endpoint
+
+    endpoint_a = resolve_endpoint(
+        a, password_file=password_file_a, secrets_dir=secrets_dir, ingest_url=ingest_url_a
+    )
+    endpoint_b = resolve_endpoint(
+        b, password_file=password_file_b, secrets_dir=secrets_dir, ingest_url=ingest_url_b
+    )
+    report = crosscheck(
+        endpoint_a,
+        endpoint_b,
+        tables=table,
+        columns=_parse_columns(columns),
+        manifest=None if no_source else manifest,
+        jobs=jobs,
+    )
+    if json_out:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        sites = [*report.sites, *(["source"] if report.source else [])]
+        typer.echo(f"{'table':<18} {'chunks':>6} {'differ':>6}  " + "  ".join(f"{s:>10}" for s in sites))
+        for t in report.tables:
+            typer.echo(
+                f"{t.table:<18} {t.chunks:>6} {t.differing_chunks:>6}  "
+                + "  ".join(f"{t.rows.get(s, 0):>10}" for s in sites)
+            )
+        for c in report.chunk_diffs:
+            rows = ", ".join(f"{s} {n}" for s, n in c.rows.items())
+            typer.echo(f"chunk {c.table}/{c.chunk} differs ({rows}); blamed: {', '.join(c.blamed)}")
+        for r in report.row_diffs:
+            copies = ", ".join(f"{s} {n}" for s, n in r.copies.items())
+            typer.echo(
+                f"row {r.table} {r.key} (chunk {r.chunk}, sub-chunk {r.sub_chunk}): {r.kind} at "
+                f"{', '.join(r.blamed)} (copies: {copies})"
+            )
+        typer.echo("equal" if report.equal else "DIFFERENT")
+    if timings and not json_out:
+        timing = report.timings_s
+        typer.echo(
+            f"wall {timing['wall']:.2f} s; databases busy {timing['database_in_flight']:.2f} s "
+            f"({100 * timing['database_in_flight'] / max(timing['wall'], 1e-9):.0f} % of wall), "
+            f"{timing['database']:.2f} s summed over {timing['queries']:.0f} parallel queries; "
+            f"source files {timing['source']:.2f} s"
+        )
+    if not report.equal:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -72,30 +72,30 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option("--seed", help="Seed of query parameters.")] = None,
         image: Annotated[str, typer.Option("--image", help="Image for GKE runs.")] = "idf-loadtest:0.1.0",
     ) -> int:
-        """Run PROFILE against a local STACK; exit 0 when every SLO holds, 1 when one fails.
+        """Run PROFILE against STACK; exit 0 when every SLO holds, 1 when one fails.
 
-        Exit 2 on bad input. For a gcp STACK nothing runs and no SLO is judged:
-        it writes validated GKE manifests, prints the commands that deploy them,
-        copy the master's reports back and `idf loadtest collect` them (that
-        gives the verdict), and exits 0.
+        Exit 2 on bad input. A local STACK runs here. A gcp STACK runs on its GKE
+        cluster: the validated master/worker manifests are applied with the
+        kubernetes client (Application Default Credentials), the master Job is
+        followed, and the reports it uploads to the stack's bucket are judged.
+        On an offline plan (`idf plan`) the manifests are only written and
+        validated (exit 0).
         """
-        from idf_ops.loadtest.service import ManifestPlan, RunRequest, run_profile
+        from idf_ops.loadtest.service import OfflineRunPlan, RunRequest, run_profile
 
         request = RunRequest(
             profile=profile, stack=stack, workers=workers, out_dir=out, seed=seed, image=image
         )
         result = run_profile(request, progress=lambda line: typer.echo(line, err=True))
-        if isinstance(result, ManifestPlan):
+        if isinstance(result, OfflineRunPlan):
             typer.echo(
-                f"{result.path}: {result.documents} Kubernetes manifests, validated offline "
-                "(kubernetes-validate, strict)."
+                f"{result.path}: {result.documents} Kubernetes manifests, validated (kubernetes-validate, "
+                f"strict). The outputs of {stack} are an offline plan (mock values): nothing was applied "
+                "and no SLO was judged. On the live stack this command applies them, follows the run "
+                f"and judges it; `idf loadtest collect {profile} --stack {stack}` judges it again."
             )
-            typer.echo(
-                "No cluster is reachable from here, so nothing was deployed and no SLO was judged. "
-                "To run on GKE, then judge the run:"
-            )
-            for command in result.commands:
-                typer.echo(f"  {command}")
+            for note in result.notes:
+                typer.echo(f"note: {note}")
             return 0
         return _print_summary(result)
 
@@ -103,20 +103,24 @@ def register(app: typer.Typer) -> None:
     def collect_command(
         profile: Annotated[str, typer.Argument(metavar="PROFILE", help="Profile name or file of the run.")],
         stack: Annotated[str, typer.Option("--stack", help="Stack the run was rendered for.")],
-        from_dir: Annotated[
-            Path,
-            typer.Option("--from", help="The master pod's reports folder, copied here with kubectl cp."),
-        ],
+        from_source: Annotated[
+            str | None,
+            typer.Option(
+                "--from",
+                help="The run's reports: a folder, or a gs:// run folder (default: the newest run in "
+                "the stack's bucket).",
+            ),
+        ] = None,
         out: Annotated[Path | None, typer.Option("--out", help="Output folder (default under var/).")] = None,
     ) -> int:
-        """Judge a GKE run from its master's reports, copied with kubectl cp.
+        """Judge a GKE run from its master's reports, read from the stack's bucket.
 
         Writes summary.json (SLO verdicts) and latency.png to --out, by default
         var/loadtests/STACK/PROFILE/<UTC time>/ where the gates look. Exit 0 when
-        every SLO holds, 1 when one fails (named), 2 when the folder or a file in
-        it is missing or unreadable, or the reports are of another profile/stack.
+        every SLO holds, 1 when one fails (named), 2 when the reports are missing
+        or unreadable, or are of another profile/stack.
         """
         from idf_ops.loadtest.service import CollectRequest, collect_run
 
-        result = collect_run(CollectRequest(profile=profile, stack=stack, from_dir=from_dir, out_dir=out))
+        result = collect_run(CollectRequest(profile=profile, stack=stack, source=from_source, out_dir=out))
         return _print_summary(result)

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
     local_app = typer.Typer(help="Run the local IDF stack on this machine (everything on 127.0.0.1).")
     app.add_typer(local_app, name="local")
     _register_lifecycle(local_app)
+    _register_status(local_app)
     _register_steps(local_app)
 
 
@@ -66,6 +67,53 @@ def _print_status(results: list[dict[str, object]]) -> None:
     console.print(table)
     if not all(r["healthy"] for r in results):
         console.print(f"to repair: {REPAIR_HINT}")
+
+
+def _print_programs(programs: list[dict[str, object]]) -> None:
+    """supervisord's programs: state, uptime, exits and health restarts seen by the listener."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="supervisord programs")
+    for column in ("program", "state", "pid", "uptime", "exits", "health restarts", "last probe"):
+        table.add_column(column)
+    for p in programs:
+        colour = "green" if p["state"] == "RUNNING" else "red"
+        uptime = int(str(p.get("uptime_s", 0)))
+        table.add_row(
+            str(p["program"]),
+            f"[{colour}]{p['state']}[/{colour}]",
+            str(p.get("pid", "")),
+            f"{uptime // 3600}:{uptime // 60 % 60:02d}:{uptime % 60:02d}",
+            str(p.get("exits", "")),
+            str(p.get("health_restarts", "")),
+            str(p.get("last_probe", "")),
+        )
+    Console().print(table)
+
+
+def _register_status(local_app: typer.Typer) -> None:
+    @local_app.command("status")
+    def status(
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    ) -> int:
+        """Check each service with a real query; exit 1 when one is down."""
+        from idf_core.errors import OperationFailed
+        from idf_ops.local.health import run_checks
+        from idf_ops.local.supervision import program_states
+
+        results = run_checks()
+        try:
+            programs = program_states()
+        except OperationFailed as exc:  # supervisord down: every service check says so too
+            programs = [{"program": "supervisord", "state": "DOWN", "last_probe": str(exc)}]
+        if as_json:
+            typer.echo(json.dumps({"stack": "local", "services": results, "programs": programs}, indent=2))
+        else:
+            _print_status(results)
+            _print_programs(programs)
+        running = all(p["state"] == "RUNNING" for p in programs)
+        return 0 if running and all(r["healthy"] for r in results) else 1
 
 
 def _register_lifecycle(local_app: typer.Typer) -> None:
@@ -128,20 +176,6 @@ def _register_lifecycle(local_app: typer.Typer) -> None:
         run = run_reset(start, end)
         console.print(f"local IDF stack reset in {run.seconds:.0f} s; `idf local up` rebuilds it")
 
-    @local_app.command("status")
-    def status(
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    ) -> int:
-        """Check each service with a real query; exit 1 when one is down."""
-        from idf_ops.local.health import run_checks
-
-        results = run_checks()
-        if as_json:
-            typer.echo(json.dumps({"stack": "local", "services": results}, indent=2))
-        else:
-            _print_status(results)
-        return 0 if all(r["healthy"] for r in results) else 1
-
     @local_app.command("inventory")
     def inventory(
         stack: Annotated[str, typer.Argument(help="Stack whose outputs to render (local, dev, dp01, ...).")],
@@ -155,6 +189,21 @@ def _register_lifecycle(local_app: typer.Typer) -> None:
 
 
 def _register_steps(local_app: typer.Typer) -> None:
+    @local_app.command("health-listener", hidden=True)
+    def health_listener(
+        checks_dir: Annotated[Path, typer.Option(help="Directory of the health checks.")] = Path(
+            "/etc/idf/health"
+        ),
+        state_dir: Annotated[Path, typer.Option(help="Where to write the listener's state.")] = Path(
+            "/var/lib/idf/supervisor"
+        ),
+    ) -> None:
+        """supervisord event listener (program idf-health): restarts programs that fail their probes."""
+        from idf_clients.supervisor import SupervisorClient
+        from idf_ops.local.supervision import HealthListener, serve
+
+        serve(HealthListener(checks_dir, state_dir / "health.json", SupervisorClient()))
+
     data_app = typer.Typer(help="Steps of the `dataload` role: generate and load the catalogs (JSON output).")
     local_app.add_typer(data_app, name="data")
 
@@ -228,7 +277,9 @@ def _register_steps(local_app: typer.Typer) -> None:
             str, typer.Option(help="Registry URL of the writer role (postgresql+psycopg2://).")
         ],
         reader_db_url: Annotated[str, typer.Option(help="Registry URL of the SELECT-only role.")],
-        repo: Annotated[Path, typer.Option(help="Repository root.")] = _BUTLER_REPO,
+        repo: Annotated[
+            str, typer.Option(help="Repository root: a directory or s3://[profile@]bucket/path.")
+        ] = str(_BUTLER_REPO),
         readonly_config: Annotated[Path, typer.Option(help="Read-only config to write.")] = (
             _BUTLER_REPO / "butler-readonly.yaml"
         ),
@@ -242,6 +293,8 @@ def _register_steps(local_app: typer.Typer) -> None:
                     f"{name} {url}: use a postgresql+psycopg2:// URL (SQLAlchemy maps postgresql:// "
                     "to psycopg 3, which is not installed)."
                 )
+        if "://" in repo and not repo.startswith("s3://"):
+            raise BadInput(f"--repo {repo}: use a directory or an s3:// URI.")
         from idf_ops.local.butler_repo import build_repo
 
         started = time.perf_counter()

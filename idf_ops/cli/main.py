@@ -40,7 +40,10 @@ COMMAND_MODULES = [
     "idf_ops.cli.tap_cmd",
     "idf_ops.cli.catalogs_cmd",
     "idf_ops.cli.qserv_local_cmd",
+    "idf_ops.cli.batch_cmd",
     "idf_ops.cli.policy_cmd",
+    "idf_ops.cli.outputs_cmd",
+    "idf_ops.cli.phalanx_cmd",
 ]
 
 

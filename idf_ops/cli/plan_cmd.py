@@ -75,6 +75,8 @@ def register(app: typer.Typer) -> None:
                         json_file.write_text(text)
                 if not quiet:
                     console.print(inventory_table(result))
+                for warning in result.warnings:
+                    console.print(f"warning: {warning}", markup=False, highlight=False)
                 custom = sum(1 for r in result.resources if r.custom)
                 console.print(
                     f"{result.stack}: {custom} resources, {len(manifests)} Kubernetes objects; "
@@ -91,7 +93,8 @@ def register(app: typer.Typer) -> None:
                 status = "valid" if not problems else f"{len(problems)} problem(s)"
                 console.print(
                     f"{stack}: {count} Kubernetes objects {status} "
-                    "(kubernetes-validate strict; Qserv CR by its schema + pod fragments)"
+                    "(kubernetes-validate strict; Qserv CR by its schema + pod fragments; "
+                    "Argo CD and GKE custom resources by our typed models)"
                 )
                 failures += [f"{stack}: {p}" for p in problems]
         console.print(f"planned {len(names)} stack(s) in {time.perf_counter() - started:.2f} s")

@@ -43,23 +43,37 @@ def schema_cmd(
 
 
 @qserv_local_app.command("load")
-def load_cmd(
+def load_cmd(  # noqa: PLR0917 - one parameter per option
     manifest: Annotated[Path, typer.Option(dir_okay=False, help="The dataload role's load manifest.")] = Path(
         "/var/lib/idf/dataload/manifest.json"
     ),
-    socket: Annotated[str, socket_opt] = DEFAULT_SOCKET,
+    socket: Annotated[
+        str | None, typer.Option("--socket", help="MariaDB unix socket (root); default: the instance's.")
+    ] = None,
     database: Annotated[str, typer.Option(help="MariaDB database of the catalogs.")] = "dp01_dc2_catalogs",
     table: Annotated[
         list[str] | None, typer.Option(help="Only this table (repeatable; default every table).")
     ] = None,
+    instance: Annotated[
+        str, typer.Option(help="Target Qserv front end: idf (port 4040) or in2p3 (port 4041).")
+    ] = "idf",
+    config_dir: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            help="Where the qserv-ingest configuration is written and read back "
+            "(default /var/lib/idf/qserv_local/ingest/INSTANCE).",
+        ),
+    ] = None,
 ) -> None:
-    """Load the catalog Parquet files with Qserv chunk ids, checked against the load manifest.
+    """Load the catalog Parquet files with Qserv chunk ids, driven by the generated qserv-ingest
+    configuration and checked against the load manifest.
 
     Prints one JSON line per table, then `changed` or `unchanged`.
     """
     from idf_ops.qserv_local.load import load_catalogs
 
-    results = load_catalogs(manifest, socket, database, table)
+    results = load_catalogs(manifest, socket, database, table, target=instance, config_dir=config_dir)
     for result in results:
         typer.echo(result.model_dump_json())
     typer.echo("changed" if any(r.action == "loaded" for r in results) else "unchanged")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from idf_core.errors import OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 if TYPE_CHECKING:
     from idf_ops.scale.plan import ScalePlan
@@ -27,6 +27,8 @@ DEFAULT_STACK = "qserv-scale75"
 # Same value as idf_ops.scale.sizing.DEFAULT_TEST_HOURS (a test pins it); not imported, so that
 # `idf --help` does not load sphgeom and pydantic models.
 DEFAULT_TEST_HOURS = 8.0
+# Printed beside the generation time (the figure is GENERATION_OBJECTS_PER_S_PER_CORE of sizing.py).
+GENERATION_RATE_TEXT = "objects/s per core (idf scale bench)"
 PERCENT_HELP = "Catalog size as a percent of DR1 (LDM-552 glide path: 75 for the 2019 step)."
 
 
@@ -74,7 +76,10 @@ def _options(
 
 
 def _print_plan(plan: ScalePlan) -> None:
+    from idf_ops.scale.sizing import GENERATION_OBJECTS_PER_S_PER_CORE
+
     s = plan.sizing
+    gj = plan.generation_job
     tb = 1e12
     lines = [
         f"Qserv scale test at {s.inputs.percent_of_dr1:g}% of DR1 -> stack {plan.stack}",
@@ -99,11 +104,19 @@ def _print_plan(plan: ScalePlan) -> None:
         f"Czar: 1 x {s.czar_machine_type}, {s.czar_disk_gb:,} GB pd-ssd; "
         f"utility: 1 x {s.utility_machine_type}",
         f"Nodes: {plan.nodes_total} in total; local SSD {plan.local_ssd_total_gb:,} GB",
-        f"Ingest: {s.ingest_loaders} loaders, ceilings {s.ingest_rows_per_s:,.0f} rows/s and "
-        f"{s.ingest_mb_per_s:,.0f} MB/s -> {s.ingest_hours:.1f} h "
+        f"Scale catalog (dp01 tables at DR1's Object count; idf scale generate): "
+        f"{sum(s.scale_catalog_rows.values()):,} rows "
+        f"({', '.join(f'{t} {n:,}' for t, n in s.scale_catalog_rows.items())})",
+        f"Generation: {s.generation_cores} single-core pods on the workers, measured "
+        f"{GENERATION_OBJECTS_PER_S_PER_CORE:,.0f} {GENERATION_RATE_TEXT} -> {s.generation_hours:.1f} h",
+        f"  Indexed Job (infra/qserv_ingest.py): {gj.completions:,} completions (one per chunk), "
+        f"{gj.parallelism} pods at once on pool {gj.node_pool}, {gj.pod_hours:,.0f} pod-hours "
+        f"-> {gj.staging_uri}; pulumi up waits {gj.timeout_hours:g} h, then the ingest Job",
+        f"Ingest: {s.ingest_loaders} loaders at measured rows/s per core -> {s.ingest_hours:.1f} h, "
+        f"{s.ingest_rows_per_s:,.0f} rows/s "
         f"({', '.join(f'{t} {h:.1f} h' for t, h in s.ingest_hours_per_table.items())})",
-        f"Recommended --expires-in: {s.recommended_expires_in_hours} h (ingest + {s.inputs.test_hours:g} h "
-        "test + 25%)",
+        f"Recommended --expires-in: {s.recommended_expires_in_hours} h (generation + ingest + "
+        f"{s.inputs.test_hours:g} h test + 25%)",
         "",
         f"Cost ({plan.cost.price_table}):",
         *(
@@ -114,6 +127,17 @@ def _print_plan(plan: ScalePlan) -> None:
     ]
     if plan.cost.unsourced_prices:
         lines.append(f"  prices to re-check (unsourced): {', '.join(plan.cost.unsourced_prices)}")
+    tc = plan.test_cost
+    lines += [
+        "",
+        "Whole test (measured rates; docs/sizing.md):",
+        f"  generation {tc.generation_hours:5.1f} h  ${tc.generation_usd:,.0f}",
+        f"  ingest     {tc.ingest_hours:5.1f} h  ${tc.ingest_usd:,.0f}",
+        f"  test       {tc.test_hours:5.1f} h  ${tc.test_usd:,.0f}",
+        f"  reaper     ${tc.reaper_usd:,.2f} (REAPER_USD_PER_HOUR in idf_ops/scale/plan.py: an assumed "
+        "constant, not from the price table)",
+        f"  TOTAL      {tc.generation_hours + tc.ingest_hours + tc.test_hours:5.1f} h  ${tc.total_usd:,.0f}",
+    ]
     typer.echo("\n".join(lines))
 
 
@@ -231,7 +255,7 @@ def up_cmd(
 
 
 @scale_app.command("run")
-def run_cmd(
+def run_cmd(  # noqa: PLR0917 -- one parameter per option
     command: Annotated[list[str], typer.Argument(help="The test command, after `--`.")],
     expires_in: Annotated[
         str | None, typer.Option("--expires-in", help="REQUIRED. Expiry from now: 6h, 2d (max 7d).")
@@ -242,8 +266,16 @@ def run_cmd(
         bool,
         typer.Option("--dry-run", help="Render, validate and run the mock-engine plan; touch nothing."),
     ] = False,
+    ingest_from: Annotated[
+        str | None,
+        typer.Option(
+            "--ingest-from",
+            help="Before COMMAND, load the generated chunks of this directory (idf scale generate) with "
+            "progress; resumable; the loaded rows are recorded for the gates.",
+        ),
+    ] = None,
 ) -> None:
-    """Up, run COMMAND, and always tear down (success, failure, SIGINT or SIGTERM)."""
+    """Up, [ingest,] run COMMAND, and always tear down (success, failure, SIGINT or SIGTERM)."""
     from idf_ops.scale import service
 
     scheduled = service.plan_until(expires_in, _options(percent, "n2-standard-16"), stack=stack)
@@ -255,8 +287,18 @@ def run_cmd(
         return
     ws = service.workspace("run")
     service.write_stack(scheduled.planned, f"idf scale run --expires-in {expires_in}")
+    ingest = None
+    if ingest_from is not None:
+        from pathlib import Path
+
+        ingest = service.ingest_step(Path(ingest_from), on_progress=lambda p: _err(p.line()))
     code = service.run_test(
-        ws, stack, command, on_event=_on_event, on_published=lambda p: _report_published(stack, p)
+        ws,
+        stack,
+        command,
+        on_event=_on_event,
+        on_published=lambda p: _report_published(stack, p),
+        ingest=ingest,
     )
     if code != 0:
         raise OperationFailed(f"the test command exited {code}; {stack} was torn down")
@@ -305,19 +347,144 @@ def reap_cmd(
         bool, typer.Option("--dry-run", help="Offline: list what would be destroyed (from stacks/).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print decisions as JSON.")] = False,
+    unattended: Annotated[
+        bool,
+        typer.Option(
+            "--unattended",
+            help="The scheduled reaper (infra/reaper.py): only qserv-scale* stacks are read; one JSON "
+            "log line per decision and per run on stdout (Cloud Logging).",
+        ),
+    ] = False,
 ) -> None:
     """Destroy every temporary stack whose expires_at has passed; never touch others."""
     from idf_ops.scale import service
 
+    if unattended and dry_run:
+        raise BadInput("--unattended destroys what has expired; it cannot be combined with --dry-run")
     ws = service.workspace("reap", offline=dry_run)
-    report = service.reap(ws, service.parse_time(now), dry_run=dry_run, on_event=_on_event)
-    if as_json:
-        typer.echo(json.dumps([d.model_dump() for d in report.decisions], indent=2))
+    when = service.parse_time(now)
+    if unattended:
+
+        def log_event(message: str) -> None:
+            typer.echo(
+                json.dumps({"severity": "INFO", "message": message, "idf_reaper": {"event": "progress"}})
+            )
+
+        report = service.reap(ws, when, dry_run=False, on_event=log_event, scale_stacks_only=True)
+        for record in service.reap_log_records(report, when):
+            typer.echo(json.dumps(record))
     else:
-        for d in report.decisions:
-            typer.echo(f"{d.stack:<16} {d.action:<16} {d.reason}")
+        report = service.reap(ws, when, dry_run=dry_run, on_event=_on_event)
+        if as_json:
+            typer.echo(json.dumps([d.model_dump() for d in report.decisions], indent=2))
+        else:
+            for d in report.decisions:
+                typer.echo(f"{d.stack:<16} {d.action:<16} {d.reason}")
     if report.needs_attention:
         raise OperationFailed("some stacks need attention (see above)")
+
+
+@scale_app.command("generate")
+def generate_cmd(  # noqa: PLR0917 -- one parameter per option
+    out: Annotated[str, typer.Option("--out", help="Directory, or gs:// / s3:// URI, for the chunk files.")],
+    seed: Annotated[
+        str, typer.Option("--seed", help="dp01's Parquet files: a directory or a URI.")
+    ] = "/var/lib/idf/dataload",
+    percent: Annotated[float, percent_opt] = 75.0,
+    first_chunks: Annotated[
+        int | None,
+        typer.Option("--chunks", min=1, help="Only the first N chunks of the layout (local runs)."),
+    ] = None,
+    objects_per_chunk: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Objects per chunk (default: the sizing model's share of DR1's Object count)."
+        ),
+    ] = None,
+    index: Annotated[
+        int,
+        typer.Option(
+            "--index",
+            min=0,
+            envvar="JOB_COMPLETION_INDEX",
+            help="This worker's share (an Indexed Job's pod: its completion index).",
+        ),
+    ] = 0,
+    of: Annotated[int, typer.Option("--of", min=1, help="Number of shares (Indexed Job completions).")] = 1,
+) -> None:
+    """Generate the scale catalog: the dp01 tables replicated, chunk by chunk, over PERCENT of DR1's
+    footprint (idf_ops/scale/generate.py). Skips chunks already written; prints one line per chunk."""
+    from idf_ops.scale import service
+
+    def progress(result: object) -> None:
+        _err(f"[generate] {result}")
+
+    done = service.generate_catalog(
+        percent=percent,
+        seed=seed,
+        out=out,
+        first_chunks=first_chunks,
+        objects_per_chunk=objects_per_chunk,
+        index=index,
+        count=of,
+        on_chunk=progress,
+    )
+    typer.echo(done.model_dump_json(indent=2))
+
+
+@scale_app.command("ingest")
+def ingest_cmd(
+    data: Annotated[
+        str, typer.Option("--from", help="Directory of generated chunks and their configuration.")
+    ],
+    database: Annotated[
+        str | None, typer.Option(help="Scratch database of the stand-in (default: the configuration's).")
+    ] = None,
+    instance: Annotated[str, typer.Option(help="Local Qserv front end: idf or in2p3.")] = "idf",
+) -> None:
+    """Load generated chunks into the MariaDB stand-in, following their qserv-ingest configuration,
+    with progress (chunks done/total, rows/s); a rerun skips chunks already loaded."""
+    from pathlib import Path
+
+    from idf_ops.scale import service
+
+    state = service.ingest_local(
+        Path(data), target=instance, database=database, on_progress=lambda p: _err(p.line())
+    )
+    typer.echo(json.dumps({"database": state.database, "rows": service.loaded_rows_of(state)}))
+
+
+@scale_app.command("bench")
+def bench_cmd(
+    seed: Annotated[
+        str, typer.Option("--seed", help="Directory of dp01's Parquet files.")
+    ] = "/var/lib/idf/dataload",
+    chunks: Annotated[int, typer.Option("--chunks", min=1, max=50, help="Chunks to generate and load.")] = 3,
+    objects_per_chunk: Annotated[int, typer.Option(min=100, help="Objects per chunk.")] = 5000,
+) -> None:
+    """Measure generation rows/s per core and load rows/s per core into the MariaDB stand-in
+    (a scratch database, dropped afterwards). docs/sizing.md records a run."""
+    from pathlib import Path
+
+    from idf_ops.scale.bench import run_bench
+
+    result = run_bench(Path(seed), chunks=chunks, objects_per_chunk=objects_per_chunk)
+    typer.echo(
+        f"generation: {result.generation_rows_per_core_s:,.0f} rows/s per core "
+        f"({result.generation_objects_per_core_s:,.0f} objects/s, "
+        f"{result.generation_mb_per_core_s:.1f} MB/s CSV)"
+    )
+    for table, rate in result.tables.items():
+        typer.echo(
+            f"load {table:<18} {rate.load_rows_per_core_s:>10,.0f} rows/s per core  "
+            f"{rate.load_mb_per_core_s:6.1f} MB/s per core  "
+            f"({rate.load_rows_per_s:,.0f} rows/s wall, one stream)"
+        )
+    typer.echo(
+        f"load all tables      {result.load_rows_per_core_s:>10,.0f} rows/s per core  "
+        f"{result.load_mb_per_core_s:6.1f} MB/s per core"
+    )
+    typer.echo(result.model_dump_json())
 
 
 def register(app: typer.Typer) -> None:

@@ -81,6 +81,7 @@ class BucketUsage(_Model):
     name: str = Field(title="Name", description="Bucket role or name.")
     storage_class: GcsClass = Field(title="Storage class", description="GCS storage class.")
     stored_gb: float = Field(ge=0, title="Stored (GB)", description="Average data held over the month.")
+    source: str = Field(default="", title="Source", description="Where the size came from.")
 
 
 class EgressUsage(_Model):
@@ -257,7 +258,8 @@ def estimate_cost(inventory: Inventory, prices: PriceTable) -> CostEstimate:
         add(
             bucket.name,
             "storage",
-            f"{bucket.stored_gb:,.0f} GB {bucket.storage_class} at ${rate}/GB-month",
+            f"{bucket.stored_gb:,.0f} GB {bucket.storage_class} at ${rate}/GB-month"
+            + (f" ({bucket.source})" if bucket.source else ""),
             bucket.stored_gb * rate / hpm,
         )
 

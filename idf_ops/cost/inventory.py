@@ -9,8 +9,14 @@ the rules for what the configuration does not say:
   `storage_disk_type`; the workers' follow `idf:qserv.worker_volume`, as the program deploys
   them: on `local-nvme-ssd` they are the RAID-0 of the worker pool's local SSDs, already billed
   with the pool (no disk line, an assumption says so); on `persistent-disk` they are PD volumes;
-- bucket contents and egress are not in a stack file: they are given by the operator
-  (`--bucket-gb ROLE=GB`, `--egress-gb`), and the estimate lists what was assumed.
+- buckets hold their `expected_size_gb`, else the documented default of their role for the
+  stack's data preview (:mod:`idf_ops.cost.volumes`), else `--bucket-gb ROLE=GB`; the source of
+  each size is in the estimate line. Data is written once (a data preview is a frozen snapshot,
+  seed §2.1.2) and moves as the bucket's lifecycle rules say: STANDARD until
+  `nearline_after_days`, NEARLINE until `coldline_after_days`, COLDLINE after, gone after
+  `delete_after_days`. A month is priced as the average over a horizon (default the first 365
+  days of the preview), one line per class;
+- egress is given by the operator (`--egress-gb`), and the estimate lists what was assumed.
 """
 
 from __future__ import annotations
@@ -27,11 +33,34 @@ from idf_ops.cost.estimate import (
     NodePoolUsage,
     cloud_sql_tier_shape,
 )
+from idf_ops.cost.volumes import default_bucket_size
 
 if TYPE_CHECKING:
     from infra.config import StackConfig
+    from infra.config.models import BucketConfig
 
-__all__ = ["inventory_from_stack"]
+__all__ = ["class_days", "inventory_from_stack"]
+
+#: Days over which a bucket's lifecycle is averaged into a monthly price (the preview's first year).
+STORAGE_HORIZON_DAYS = 365
+
+
+def class_days(bucket: BucketConfig, horizon_days: int = STORAGE_HORIZON_DAYS) -> dict[str, int]:
+    """Days of the horizon that data written on day 0 spends in each storage class."""
+    end = min(horizon_days, bucket.delete_after_days or horizon_days)
+    edges = [
+        ("STANDARD", 0),
+        ("NEARLINE", bucket.nearline_after_days),
+        ("COLDLINE", bucket.coldline_after_days),
+    ]
+    starts = [(cls, day) for cls, day in edges if day is not None]
+    days: dict[str, int] = {}
+    for i, (cls, start) in enumerate(starts):
+        stop = min(end, starts[i + 1][1]) if i + 1 < len(starts) else end
+        if stop > start:
+            days[cls] = min(stop, end) - start
+    return days
+
 
 LOCAL_SSD_PARTITION_GB = 375
 
@@ -42,6 +71,7 @@ def inventory_from_stack(
     nodes_at: Literal["min", "max"] = "min",
     bucket_gb: dict[str, float] | None = None,
     internet_egress_gb_per_month: float = 0.0,
+    horizon_days: int = STORAGE_HORIZON_DAYS,
 ) -> Inventory:
     """Build the billable inventory of a stack from its validated configuration."""
     bucket_gb = dict(bucket_gb or {})
@@ -107,13 +137,7 @@ def inventory_from_stack(
             f"--bucket-gb: {cfg.stack} has no bucket role {unknown[0]!r}; "
             f"its roles are: {', '.join(cfg.buckets) or '(none)'}"
         )
-    buckets: list[BucketUsage] = []
-    for role in cfg.buckets:
-        if role in bucket_gb:
-            buckets.append(BucketUsage(name=role, storage_class="STANDARD", stored_gb=bucket_gb[role]))
-            assumptions.append(f"bucket {role}: {bucket_gb[role]:,.0f} GB in STANDARD (given)")
-        else:
-            assumptions.append(f"bucket {role}: contents unknown, not priced (give --bucket-gb {role}=GB)")
+    buckets = _buckets(cfg, bucket_gb, horizon_days, assumptions)
     if internet_egress_gb_per_month:
         assumptions.append(f"internet egress {internet_egress_gb_per_month:,.0f} GB/month (given)")
     else:
@@ -129,3 +153,36 @@ def inventory_from_stack(
         egress=EgressUsage(internet_gb_per_month=internet_egress_gb_per_month),
         assumptions=assumptions,
     )
+
+
+def _buckets(
+    cfg: StackConfig, bucket_gb: dict[str, float], horizon_days: int, assumptions: list[str]
+) -> list[BucketUsage]:
+    """One line per storage class of each bucket (module docstring); assumptions say what was used."""
+    buckets: list[BucketUsage] = []
+    for role, bucket in cfg.buckets.items():
+        if role in bucket_gb:
+            size_gb, source = bucket_gb[role], "given with --bucket-gb"
+        elif bucket.expected_size_gb is not None:
+            size_gb, source = bucket.expected_size_gb, "stack config expected_size_gb"
+        else:
+            default = default_bucket_size(role, cfg.meta.data_preview)
+            if default.gb is None:
+                assumptions.append(
+                    f"bucket {role}: not priced, {default.source} (or give --bucket-gb {role}=GB)"
+                )
+                continue
+            size_gb, source = default.gb, default.source
+        days = class_days(bucket, horizon_days)
+        for storage_class, in_class in days.items():
+            buckets.append(
+                BucketUsage(
+                    name=role,
+                    storage_class=storage_class,  # type: ignore[arg-type]  # keys of class_days
+                    stored_gb=size_gb * in_class / horizon_days,
+                    source=f"{size_gb:,.0f} GB, {in_class} of {horizon_days} days in "
+                    f"{storage_class}; {source}",
+                )
+            )
+        assumptions.append(f"bucket {role}: {size_gb:,.0f} GB ({source}), lifecycle days {days}")
+    return buckets

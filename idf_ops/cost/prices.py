@@ -106,6 +106,12 @@ class PriceTable(_Model):
     )
     cloud_sql: CloudSqlRates = Field(title="Cloud SQL", description="Cloud SQL rates.")
     gcs_usd_per_gb_month: dict[GcsClass, Rate] = Field(title="Cloud Storage", description="Class -> rate.")
+    gcs_retrieval_usd_per_gb: dict[GcsClass, Rate] = Field(
+        title="Cloud Storage retrieval", description="Class -> USD per GB read (retrieval fee)."
+    )
+    gcs_class_b_usd_per_10k: dict[GcsClass, Rate] = Field(
+        title="Cloud Storage Class B operations", description="Class -> USD per 10,000 object reads."
+    )
     egress_usd_per_gb: EgressRates = Field(title="Egress", description="Network egress rates.")
     gke_cluster_usd_per_hour: Rate = Field(title="GKE cluster fee", description="USD per cluster-hour.")
 
@@ -127,6 +133,8 @@ class PriceTable(_Model):
         rates.append(("local_ssd_usd_per_gb_month", self.local_ssd_usd_per_gb_month))
         rates += [(f"disks_usd_per_gb_month.{k}", v) for k, v in self.disks_usd_per_gb_month.items()]
         rates += [(f"gcs_usd_per_gb_month.{k}", v) for k, v in self.gcs_usd_per_gb_month.items()]
+        rates += [(f"gcs_retrieval_usd_per_gb.{k}", v) for k, v in self.gcs_retrieval_usd_per_gb.items()]
+        rates += [(f"gcs_class_b_usd_per_10k.{k}", v) for k, v in self.gcs_class_b_usd_per_10k.items()]
         rates += [
             ("cloud_sql.vcpu_usd_per_hour", self.cloud_sql.vcpu_usd_per_hour),
             ("cloud_sql.memory_usd_per_gb_hour", self.cloud_sql.memory_usd_per_gb_hour),

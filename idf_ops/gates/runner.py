@@ -2,7 +2,7 @@
 
 :func:`resolve_check` decides from a check's record (:class:`~idf_ops.gates.checks.CheckSpec`)
 what runs for a gate on this stack: nothing live on an offline plan (status offline), a refusal on
-a stack kind the check cannot run on from here (status fail, the reason says why), otherwise the
+a stack kind the check does not declare (status fail, the reason says why), otherwise the
 check itself once its client libraries are loaded.
 
 Every gate runs in its own daemon thread. Checks pass their remaining budget to the client
@@ -13,7 +13,6 @@ a check that has not answered by then is reported FAIL "timed out" and its threa
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from idf_ops.gates.checks.base import (
     CheckFunction,
     CheckSpec,
     Outcome,
+    import_within,
 )
 from idf_ops.gates.report import GateResult
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from idf_ops.gates.registry import Gate
 
 __all__ = [
-    "GCP_UNREACHABLE",
     "Budget",
     "CheckContext",
     "CheckFailedError",
@@ -45,10 +44,6 @@ __all__ = [
 # Extra time the runner waits past a gate's budget before declaring it hung: checks enforce
 # their own budget through client timeouts, this margin only absorbs thread scheduling.
 _GRACE_S = 0.5
-GCP_UNREACHABLE = (
-    "not reachable: live GCP APIs ({api}) are not reachable from this machine and the stack outputs "
-    "carry no credentials; check from a host with gcloud access"
-)
 
 
 def _offline(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
@@ -66,24 +61,9 @@ def _refused(reason: str) -> CheckFunction:
     return refuse
 
 
-# Gates run in threads, and two threads importing the same package tree at once can deadlock on
-# Python's module locks (seen: `_DeadlockError ... _ModuleLock('pyvo.io.vosi')`), so the client
-# libraries a check `requires` are imported one at a time, under one lock, inside the gate's own
-# budget; the check's later `import` statements then find them loaded.
-_IMPORT_LOCK = threading.Lock()
-
-
 def _with_imports(check: CheckFunction, modules: tuple[str, ...]) -> CheckFunction:
     def run(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-        if not modules:
-            return check(ctx, gate, budget)
-        if not _IMPORT_LOCK.acquire(timeout=budget.remaining()):
-            raise CheckFailedError("timed out waiting to load the check's client libraries")
-        try:
-            for module in modules:
-                importlib.import_module(module)
-        finally:
-            _IMPORT_LOCK.release()
+        import_within(modules, budget)
         return check(ctx, gate, budget)
 
     return run
@@ -95,8 +75,6 @@ def resolve_check(spec: CheckSpec, ctx: CheckContext) -> CheckFunction:
     if outputs.offline_plan and spec.live:
         return _offline
     if outputs.kind not in spec.stack_kinds:
-        if outputs.kind == "gcp" and spec.gcp_api is not None:
-            return _refused(GCP_UNREACHABLE.format(api=spec.gcp_api.format(outputs=outputs)))
         kinds = ", ".join(sorted(spec.stack_kinds))
         return _refused(f"check {spec.id} runs only on {kinds} stacks, not on this {outputs.kind} stack")
     return _with_imports(spec.function, spec.requires)

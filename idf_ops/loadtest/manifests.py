@@ -4,15 +4,17 @@ For runs larger than one machine the engine is Locust's own distributed mode ins
 cluster: a ConfigMap with the run configuration, a master (a Job: a headless run ends, and a
 Deployment would restart it into a second run), a Service in front of the master's port, and a
 Deployment of N workers. Secrets are not rendered: pods mount the Secret ``idf-loadtest-secrets``
-(hub admin token, Qserv password) that the operator creates from Secret Manager. Manifests are
-checked with kubernetes-validate (strict) against the cluster's Kubernetes version; nothing is
-applied from here (no cluster is reachable): the command prints the ``kubectl apply`` to run.
+(hub admin token, Qserv password), which ``idf loadtest run`` creates in the cluster from the
+operator's files (:func:`idf_ops.loadtest.gke.secret_document`). Manifests are
+checked with kubernetes-validate (strict) against the cluster's Kubernetes version;
+:mod:`idf_ops.loadtest.gke` applies them with the kubernetes client and follows the run.
 
 The master writes Locust's reports, its final statistics and a copy of the run configuration to
-``/reports`` (an emptyDir), then ``locust-exit-code`` last (the reports are complete once it
-exists), and stays alive ``REPORTS_KEPT_S`` so that an operator can ``kubectl cp`` the folder
-and build the summary with ``idf loadtest collect``. The image needs ``sh`` and ``tar`` (kubectl
-cp runs tar in the container). None of this has run on a cluster yet.
+``/reports`` (an emptyDir), then ``locust-exit-code``, and uploads the folder to the stack's
+bucket (``$IDF_REPORTS_URI``, ``python -m idf_clients.gcp upload``: google-cloud-storage with
+the pod's Workload Identity, the exit-code file last, so that its presence means the reports are
+complete). ``idf loadtest collect`` reads them from there. The image needs ``sh`` and this
+repository's Python packages. None of this has run on a cluster yet.
 """
 
 from __future__ import annotations
@@ -24,35 +26,42 @@ import yaml
 
 # ruff: noqa: PLC0415 - kubernetes-validate (~110 MB of schemas) is imported only to validate
 from idf_core.errors import OperationFailed
+from idf_core.facts import LOADTEST_NAMESPACE, LOADTEST_SERVICE_ACCOUNT
 from loadtests.runconfig import FINAL_STATS_ENV, RUN_CONFIG_ENV, RunConfig
 
 __all__ = [
     "EXIT_CODE_FILE",
     "KUBERNETES_VERSION",
     "MASTER_SELECTOR",
+    "MOUNTED_SECRET",
     "NAMESPACE",
     "REPORTS_DIR",
-    "REPORTS_KEPT_S",
+    "REPORTS_URI_ENV",
+    "SERVICE_ACCOUNT",
     "render_manifests",
     "validate_manifests",
     "write_manifests",
 ]
 
 KUBERNETES_VERSION = "1.30.0"
-NAMESPACE = "idf-loadtest"
+NAMESPACE = LOADTEST_NAMESPACE
 _MASTER_PORT = 5557
 _CONFIG_DIR = "/etc/idf-loadtest"
 _SECRETS_DIR = "/var/run/idf-loadtest-secrets"
 REPORTS_DIR = "/reports"
-# Written by the master after Locust exits, last: its presence means the reports are complete.
+# Written by the master after Locust exits, uploaded last: its presence means the reports are complete.
 EXIT_CODE_FILE = "locust-exit-code"
-# How long the master pod keeps its reports after Locust exits, for `kubectl cp` (an emptyDir
-# disappears with the pod). Bounded so that a forgotten run does not hold a node.
-REPORTS_KEPT_S = 1800
+# Where the master uploads its reports (gs://bucket/prefix), set in its environment.
+REPORTS_URI_ENV = "IDF_REPORTS_URI"
+# The pods' Kubernetes service account, bound through Workload Identity (infra/iam.py) to a GCP
+# service account that may create and read objects under the stack's reports prefix.
+SERVICE_ACCOUNT = LOADTEST_SERVICE_ACCOUNT
+# Exit code of the master when Locust ran but its reports could not be uploaded.
+_UPLOAD_FAILED_EXIT = 70
 # Spawning, waiting for workers (--expect-workers-max-wait 300) and shutting down, beyond the run time.
 _MASTER_SLACK_S = 600
 # The name of the Kubernetes Secret object the pods mount (hub token, Qserv password), not a secret.
-_MOUNTED_OBJECT = "idf-loadtest-secrets"  # pragma: allowlist secret
+MOUNTED_SECRET = "idf-loadtest-secrets"  # noqa: S105  # pragma: allowlist secret
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -65,16 +74,18 @@ def _labels(component: str) -> dict[str, str]:
 
 MASTER_SELECTOR = ",".join(f"{key}={value}" for key, value in _labels("master").items())
 
-# The master container's entry point: `sh -c _KEEP_REPORTS locust-master <locust command...>`.
-# Locust's exit code is kept as the container's, after the reports have been left for kubectl cp.
-_KEEP_REPORTS = f"""\
+# The master container's entry point: `sh -c _UPLOAD_REPORTS locust-master <locust command...>`.
+# Locust's exit code is kept as the container's once the reports are in the bucket.
+_UPLOAD_REPORTS = f"""\
 "$@"
 code=$?
 cp {_CONFIG_DIR}/run-config.json {REPORTS_DIR}/run-config.json
-echo "$code" > {REPORTS_DIR}/{EXIT_CODE_FILE}.partial
-mv {REPORTS_DIR}/{EXIT_CODE_FILE}.partial {REPORTS_DIR}/{EXIT_CODE_FILE}
-echo "locust exited with $code; {REPORTS_DIR} is kept {REPORTS_KEPT_S} s for kubectl cp"
-sleep {REPORTS_KEPT_S}
+echo "$code" > {REPORTS_DIR}/{EXIT_CODE_FILE}
+python -m idf_clients.gcp upload {REPORTS_DIR} "${REPORTS_URI_ENV}" --last {EXIT_CODE_FILE} || {{
+  echo "locust exited with $code but its reports were not uploaded to ${REPORTS_URI_ENV}"
+  exit {_UPLOAD_FAILED_EXIT}
+}}
+echo "locust exited with $code; reports uploaded to ${REPORTS_URI_ENV}"
 exit "$code"
 """
 
@@ -114,19 +125,23 @@ def _pod_spec(
         container["ports"] = ports
     return {
         "restartPolicy": restart,
+        "serviceAccountName": SERVICE_ACCOUNT,
         "containers": [container],
         "volumes": [
             {"name": "run-config", "configMap": {"name": "locust-run-config"}},
             # The name of the Kubernetes Secret to mount, not a secret value.
-            {"name": "secrets", "secret": {"secretName": _MOUNTED_OBJECT, "optional": True}},
+            {"name": "secrets", "secret": {"secretName": MOUNTED_SECRET, "optional": True}},
             {"name": "reports", "emptyDir": {}},
             {"name": "tmp", "emptyDir": {}},
         ],
     }
 
 
-def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dict[str, Any]]:
-    """Namespace, ConfigMap, master Job, master Service, worker Deployment for one run."""
+def render_manifests(
+    config: RunConfig, *, workers: int, image: str, reports_uri: str, gcp_service_account: str
+) -> list[dict[str, Any]]:
+    """Namespace, ServiceAccount (Workload Identity), ConfigMap, master Job, master Service, worker
+    Deployment for one run whose master uploads its reports to `reports_uri` (gs://)."""
     profile = config.profile
     pod_config = config.model_copy(
         update={
@@ -169,12 +184,22 @@ def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dic
         "--master-port",
         str(_MASTER_PORT),
     ]
-    master_deadline_s = profile.run_time_s + profile.stop_timeout_s + _MASTER_SLACK_S + REPORTS_KEPT_S
+    master_deadline_s = profile.run_time_s + profile.stop_timeout_s + _MASTER_SLACK_S
     return [
         {
             "apiVersion": "v1",
             "kind": "Namespace",
             "metadata": {"name": NAMESPACE, "labels": _labels("namespace")},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": SERVICE_ACCOUNT,
+                "namespace": NAMESPACE,
+                "labels": _labels("identity"),
+                "annotations": {"iam.gke.io/gcp-service-account": gcp_service_account},
+            },
         },
         {
             "apiVersion": "v1",
@@ -194,13 +219,16 @@ def render_manifests(config: RunConfig, *, workers: int, image: str) -> list[dic
                     "metadata": {"labels": _labels("master")},
                     "spec": _pod_spec(
                         image,
-                        ["sh", "-c", _KEEP_REPORTS, "locust-master", *master_command],
+                        ["sh", "-c", _UPLOAD_REPORTS, "locust-master", *master_command],
                         cpu="1",
                         memory="2Gi",
                         restart="Never",
                         ports=[{"name": "locust-master", "containerPort": _MASTER_PORT}],
                         # The locustfile writes its statistics at shutdown here (build_summary's source).
-                        env={FINAL_STATS_ENV: f"{REPORTS_DIR}/final-stats.json"},
+                        env={
+                            FINAL_STATS_ENV: f"{REPORTS_DIR}/final-stats.json",
+                            REPORTS_URI_ENV: reports_uri,
+                        },
                     ),
                 },
             },

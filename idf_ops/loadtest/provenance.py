@@ -56,10 +56,11 @@ class _Model(BaseModel):
 class DataScale(_Model):
     """How much data the stack held: rows per table, and where the numbers come from."""
 
-    source: Literal["load-manifest", "scale-plan", "unknown"] = Field(
+    source: Literal["ingest-record", "load-manifest", "scale-plan", "unknown"] = Field(
         title="Source",
-        description="load-manifest: counted rows of the last load; scale-plan: rows the scale stack was "
-        "sized for (not counted); unknown: neither was available (see `detail`).",
+        description="ingest-record: rows the scale stack's ingest step loaded, counted per chunk "
+        "(idf_ops/scale/ingest.py); load-manifest: counted rows of the last load; scale-plan: rows the "
+        "scale stack was sized for (not counted); unknown: none was available (see `detail`).",
     )
     detail: str = Field(title="Detail", description="The manifest or stack file read, or why none was.")
     rows_per_table: dict[str, int] = Field(
@@ -140,6 +141,18 @@ def _plan_percent(stack: str) -> tuple[float, Path] | None:
 
 def data_scale(outputs: StackOutputs) -> DataScale:
     """Rows per table of the stack's data (see the module docstring for the order of sources)."""
+    if is_scale_stack(outputs.stack):
+        from idf_ops.scale.ingest import RECORD_FILE, read_record  # noqa: PLC0415 (scale stacks only)
+
+        record = read_record(outputs.stack)
+        if record is not None:
+            return DataScale(
+                source="ingest-record",
+                detail=f"var/stacks/{outputs.stack}/{RECORD_FILE}: "
+                f"{record.chunks_loaded}/{record.chunks_total} chunks of {record.database} loaded by "
+                f"the ingest step, finished {record.finished_at.isoformat()}",
+                rows_per_table=record.rows_per_table,
+            )
     manifest = outputs.catalog_load_manifest
     why = "the stack outputs name no catalog_load_manifest"
     if manifest:

@@ -1,20 +1,22 @@
 """The DP0.1 Gen3 Butler repository of the local stack (lsst-daf-butler, PostgreSQL registry).
 
-What :func:`build_repo` makes, idempotently (each step only adds what is missing):
+:func:`build_repo` runs the shared bootstrap (:mod:`idf_ops.butler.bootstrap`, the same function the
+cloud stacks' Job runs: extension, repository, the four RUN collections and their chain, Appendix B's
+dataset types, the SELECT-only role's privileges), then adds what only the local stack has, each step
+only when missing:
 
-- the repository (``Butler.makeRepo``) with its registry in PostgreSQL and a local-directory
-  datastore;
 - dimension records: instrument ``LSSTCam-imSim`` (189 detectors, the six ``*_sim_1.4`` filters),
   the bands, and skymap ``DC2`` with its tracts and 7 x 7 patches over the DC2 footprint (from the
   simplified sky map of :mod:`idf_ops.catalogs.footprint`, with sphgeom regions);
-- the four RUN collections of the seed under the CHAINED collection ``2.2i/runs/DP0.1``;
-- the dataset types of the seed's Appendix B with their real storage classes (``ExposureF``,
-  ``SourceCatalog``, ...). Putting those needs the Science Pipelines (lsst.afw, lsst.obs_lsst),
-  which are not on PyPI, so none of them holds data here;
 - datasets that are stored and readable with PyPI software: ``packages`` (``Packages``, one per
   RUN as in Appendix B) and a local addition, ``objectTable_tract`` (``ArrowTable``): the object
-  catalog rows of a few tracts, read from the Parquet files of the data load;
+  catalog rows of a few tracts, read from the Parquet files of the data load. Appendix B's own types
+  (``ExposureF``, ``SourceCatalog``, ...) need the Science Pipelines (lsst.afw, lsst.obs_lsst), which
+  are not on PyPI, so none of them holds data here;
 - the user-facing read-only config: the same repository through the SELECT-only registry role.
+
+The datastore is the repository root: a directory (the default) or ``s3://`` (the local S3 server
+of the ``s3`` role, selected by ``idf_butler_datastore``).
 """
 
 # lsst.daf.butler and sphgeom are imported inside the functions: `idf --help` stays fast.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from idf_core.errors import BadInput, OperationFailed
+from idf_ops.butler.bootstrap import CHAIN, DATASET_TYPES, RUNS, BootstrapError, BootstrapSpec, bootstrap
 from idf_ops.catalogs import footprint
 
 __all__ = [
@@ -43,64 +46,9 @@ __all__ = [
 
 INSTRUMENT = "LSSTCam-imSim"
 SKYMAP = "DC2"
-CHAIN = "2.2i/runs/DP0.1"
-#: The four Gen3 RUN collections converted from DESC's Gen2 reruns (seed §2.1.2).
-RUNS = (
-    "2.2i/runs/DP0.1/calexp/v1",
-    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1/u",
-    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1/grizy",
-    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1",
-)
 _COADD_RUN = "2.2i/runs/DP0.1/coadd/wfd/dr6/v1"
 _DETECTORS = 189
 _FILTERS = {band: f"{band}_sim_1.4" for band in "ugrizy"}
-_VISIT = ("instrument", "detector", "visit")
-_COADD = ("band", "skymap", "tract", "patch")
-_MERGED = ("skymap", "tract", "patch")
-
-#: Appendix B of the seed: dataset type -> (dimensions, storage class, is calibration).
-DATASET_TYPES: dict[str, tuple[tuple[str, ...], str, bool]] = {
-    "skyMap": (("skymap",), "SkyMap", False),
-    "raw": (("instrument", "detector", "exposure"), "Exposure", False),
-    "icSrc": (_VISIT, "SourceCatalog", False),
-    "calexp": (_VISIT, "ExposureF", False),
-    "calexpBackground": (_VISIT, "Background", False),
-    "src": (_VISIT, "SourceCatalog", False),
-    "srcMatch": (_VISIT, "Catalog", False),
-    "skyCorr": (_VISIT, "Background", False),
-    "deepCoadd": (_COADD, "ExposureF", False),
-    "deepCoadd_calexp": (_COADD, "ExposureF", False),
-    "deepCoadd_calexp_background": (_COADD, "Background", False),
-    "deepCoadd_deblendedFlux": (_COADD, "SourceCatalog", False),
-    "deepCoadd_det": (_COADD, "SourceCatalog", False),
-    "deepCoadd_forced_src": (_COADD, "SourceCatalog", False),
-    "deepCoadd_mcalmax_deblended": (_MERGED, "SourceCatalog", False),
-    "deepCoadd_meas": (_COADD, "SourceCatalog", False),
-    "deepCoadd_measMatch": (_COADD, "Catalog", False),
-    "deepCoadd_measMatchFull": (_COADD, "Catalog", False),
-    "deepCoadd_mergeDet": (_MERGED, "SourceCatalog", False),
-    "deepCoadd_ngmix_deblended": (_MERGED, "SourceCatalog", False),
-    "deepCoadd_nImage": (_COADD, "ImageU", False),
-    "deepCoadd_ref": (_MERGED, "SourceCatalog", False),
-    "icSrc_schema": ((), "SourceCatalog", False),
-    "src_schema": ((), "SourceCatalog", False),
-    "deepCoadd_meas_schema": ((), "SourceCatalog", False),
-    "deepCoadd_mergeDet_schema": ((), "SourceCatalog", False),
-    "deepCoadd_ngmix_deblended_schema": ((), "SourceCatalog", False),
-    "deepCoadd_peak_schema": ((), "PeakCatalog", False),
-    "deepCoadd_ref_schema": ((), "SourceCatalog", False),
-    "deepCoadd_forced_src_schema": ((), "SourceCatalog", False),
-    "deepCoadd_deblendedFlux_schema": ((), "SourceCatalog", False),
-    "deepCoadd_deblendedModel_schema": ((), "SourceCatalog", False),
-    "deepCoadd_det_schema": ((), "SourceCatalog", False),
-    "deepCoadd_mcalmax_deblended_schema": ((), "SourceCatalog", False),
-    "camera": (("instrument",), "Camera", True),
-    "bias": (("instrument", "detector"), "ExposureF", True),
-    "dark": (("instrument", "detector"), "ExposureF", True),
-    "flat": (("instrument", "detector", "physical_filter"), "ExposureF", True),
-    "cal_ref_cat_2_2": (("htm7",), "SimpleCatalog", False),
-    "packages": ((), "Packages", False),
-}
 #: Local addition (not in DP0.1): small per-tract object tables that PyPI software can store and read.
 STORED_CATALOG_TYPE = ("objectTable_tract", ("skymap", "tract"), "ArrowTable")
 
@@ -209,29 +157,6 @@ def _insert_dimensions(butler: Any, steps: list[str]) -> None:
         steps.append(f"skymap {SKYMAP}: {len(tracts)} tracts, {len(tracts) * n * n} patches")
 
 
-def _register_collections_and_types(butler: Any, steps: list[str]) -> None:
-    from lsst.daf.butler import CollectionType, DatasetType
-
-    registry = butler.registry
-    for run in RUNS:
-        if registry.registerRun(run):
-            steps.append(f"RUN {run}")
-    if registry.registerCollection(CHAIN, CollectionType.CHAINED):
-        steps.append(f"CHAINED {CHAIN}")
-    if list(registry.getCollectionChain(CHAIN)) != list(reversed(RUNS)):
-        # Search order: most derived first (coadds before calexps), as Gen2 parent chains did.
-        registry.setCollectionChain(CHAIN, list(reversed(RUNS)))
-        steps.append(f"chain {CHAIN} -> {', '.join(reversed(RUNS))}")
-    wanted = dict(DATASET_TYPES.items())
-    wanted[STORED_CATALOG_TYPE[0]] = (STORED_CATALOG_TYPE[1], STORED_CATALOG_TYPE[2], False)
-    for name, (dimensions, storage_class, is_calibration) in wanted.items():
-        dataset_type = DatasetType(
-            name, dimensions, storage_class, universe=butler.dimensions, isCalibration=is_calibration
-        )
-        if registry.registerDatasetType(dataset_type):
-            steps.append(f"dataset type {name} ({storage_class})")
-
-
 def _store_datasets(butler: Any, catalog_dir: Path, stored_tracts: int, steps: list[str]) -> None:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -255,12 +180,16 @@ def _store_datasets(butler: Any, catalog_dir: Path, stored_tracts: int, steps: l
         steps.append(f"{STORED_CATALOG_TYPE[0]} tract {tract}: {rows.num_rows} rows")
 
 
-def write_readonly_config(repo: Path, reader_db_url: str, readonly_config: Path) -> bool:
-    """Write the read-only config (the repo's config with the SELECT-only registry URL)."""
+def write_readonly_config(repo_uri: str, reader_db_url: str, readonly_config: Path) -> bool:
+    """Write the read-only config: the repo's config with the SELECT-only registry URL and the
+    datastore root spelled out (the file may live elsewhere than the repository's butler.yaml)."""
     from lsst.daf.butler import Config
+    from lsst.resources import ResourcePath
 
-    config = Config(str(repo / "butler.yaml"))
+    root = ResourcePath(repo_uri, forceDirectory=True)
+    config = Config(root.join("butler.yaml"))
     config["registry", "db"] = reader_db_url
+    config["datastore", "root"] = str(root)
     text = (
         "# Read-only view of the DP0.1 Butler: SELECT-only registry role. "
         "Generated by `idf local butler-build`.\n"
@@ -274,7 +203,7 @@ def write_readonly_config(repo: Path, reader_db_url: str, readonly_config: Path)
 
 
 def build_repo(
-    repo: Path,
+    repo_uri: str,
     *,
     db_url: str,
     reader_db_url: str,
@@ -282,30 +211,27 @@ def build_repo(
     catalog_dir: Path,
     stored_tracts: int,
 ) -> BuildResult:
-    """Create or complete the repository; see the module docstring for what it holds."""
-    from lsst.daf.butler import Butler, Config
+    """Bootstrap (shared with the cloud Job) and complete the repository; see the module docstring."""
+    from lsst.daf.butler import Butler
+    from sqlalchemy.engine import make_url
 
-    steps: list[str] = []
-    config_file = repo / "butler.yaml"
-    if not config_file.exists():
-        config = Config()
-        config["registry", "db"] = db_url
-        try:
-            Butler.makeRepo(str(repo), config=config)
-        except Exception as exc:
-            config_file.unlink(missing_ok=True)  # a failed create leaves butler.yaml behind
-            raise OperationFailed(
-                f"butler: creating the repository at {repo} with registry {db_url} failed ({exc}); "
-                "check that PostgreSQL runs and the role can connect (LSST_DB_AUTH), then run `idf local up`."
-            ) from exc
-        steps.append(f"repository {repo}")
-    butler = Butler.from_config(str(repo), writeable=True)
+    reader_role = make_url(reader_db_url).username or ""
+    spec = BootstrapSpec(
+        repo_uri=repo_uri,
+        db_url=db_url,
+        reader_role=reader_role,
+        extra_dataset_types={STORED_CATALOG_TYPE[0]: (STORED_CATALOG_TYPE[1], STORED_CATALOG_TYPE[2], False)},
+    )
+    try:
+        steps = list(bootstrap(spec).steps)
+    except BootstrapError as exc:
+        raise OperationFailed(f"butler: {exc}; then run `idf local up --only butler`.") from exc
+    butler = Butler.from_config(repo_uri, writeable=True)
     try:
         _insert_dimensions(butler, steps)
-        _register_collections_and_types(butler, steps)
         _store_datasets(butler, catalog_dir, stored_tracts, steps)
     finally:
         butler.close()
-    if write_readonly_config(repo, reader_db_url, readonly_config):
+    if write_readonly_config(repo_uri, reader_db_url, readonly_config):
         steps.append(f"read-only config {readonly_config}")
     return BuildResult(changed=bool(steps), steps=steps)

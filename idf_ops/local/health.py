@@ -33,7 +33,7 @@ from idf_ops.catalogs.pg import PgConnection
 from idf_ops.local.settings import (
     BUTLER_READONLY_CONFIG,
     CATALOG_DATABASE,
-    DB_AUTH_FILE,
+    DB_AUTH_READER_FILE,
     LOAD_MANIFEST,
     LOOPBACK,
     PG_PORT,
@@ -193,15 +193,15 @@ def check_butler() -> ServiceHealth:
     """The read-only repository config answers a registry query (the DP0.1 chain and its RUNs)."""
     import os
 
+    from idf_clients.butler import open_butler
     from idf_ops.local.butler_repo import CHAIN, RUNS
-
-    os.environ.setdefault("LSST_DB_AUTH", str(DB_AUTH_FILE))
-    from lsst.daf.butler import Butler
 
     config = Path(BUTLER_READONLY_CONFIG)
     if not config.exists():
         return ServiceHealth("butler", False, str(config), f"{config} missing: run `idf local up`")
-    butler = Butler.from_config(str(config), writeable=False)
+    # The user's own LSST_DB_AUTH wins; otherwise the stack's reader file.
+    auth = None if os.environ.get("LSST_DB_AUTH") else Path(DB_AUTH_READER_FILE)
+    butler = open_butler(config, auth, writeable=False)
     try:
         chain = list(butler.registry.getCollectionChain(CHAIN))
         packages = len(list(butler.registry.queryDatasets("packages", collections=CHAIN, findFirst=False)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idf_core.facts import DB_AUTH_SECRET
+from idf_core.facts import DB_AUTH_READER_SECRET, DB_AUTH_SECRET
 from idf_core.paths import REPO_ROOT
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "CATALOG_DATABASE",
     "DATALOAD_DIR",
     "DB_AUTH_FILE",
+    "DB_AUTH_READER_FILE",
     "HUB_URL",
     "LOAD_MANIFEST",
     "LOOPBACK",
@@ -36,6 +37,8 @@ BUTLER_REPO = STATE_ROOT / "butler"
 BUTLER_READONLY_CONFIG = BUTLER_REPO / "butler-readonly.yaml"
 SECRETS_DIR = STATE_ROOT / "secrets"
 DB_AUTH_FILE = SECRETS_DIR / DB_AUTH_SECRET
+# What users are given (reader-only); DB_AUTH_FILE holds the writer too and stays the builder's.
+DB_AUTH_READER_FILE = SECRETS_DIR / DB_AUTH_READER_SECRET
 LOOPBACK = "127.0.0.1"
 PG_PORT = 5432
 QSERV_PORT = 4040
@@ -44,4 +47,16 @@ BUTLER_DATABASE = "dp01_butler"
 TAP_URL = f"http://{LOOPBACK}:8080/tap"
 HUB_URL = f"http://{LOOPBACK}:8000"
 #: Services in site.yml order (one Ansible role and playbook each).
-SERVICE_ORDER = ("postgresql", "dachs", "catalogs", "dataload", "tap", "qserv_local", "butler", "notebook")
+SERVICE_ORDER = (
+    "supervisor",
+    "postgresql",
+    "dachs",
+    "catalogs",
+    "dataload",
+    "tap",
+    "qserv_local",
+    "s3store",
+    "butler",
+    "batch",
+    "notebook",
+)

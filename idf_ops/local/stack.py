@@ -39,7 +39,7 @@ ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     (
         "Butler (read-only)",
         str(BUTLER_READONLY_CONFIG),
-        f"collection 2.2i/runs/DP0.1; LSST_DB_AUTH={SECRETS_DIR}/db-auth.yaml",
+        f"collection 2.2i/runs/DP0.1; LSST_DB_AUTH={SECRETS_DIR}/db-auth-reader.yaml",
     ),
     ("Notebooks (JupyterHub)", HUB_URL, "stand-in for Nublado: local process spawner"),
     ("Load manifest", str(LOAD_MANIFEST), "row counts and key checksums per table"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,8 @@ class OfflinePlan:
     resources: list[PlannedResource]
     outputs: dict[str, Any]
     seconds: float
+    warnings: list[str] = field(default_factory=list)
+    """What the program warned about (``pulumi.log.warn``): e.g. a workload left out of the plan."""
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         """Resources of one type token (e.g. `gcp:container/nodePool:NodePool`)."""
@@ -115,6 +118,11 @@ def _redact(value: Any, path: str, secrets: list[str]) -> Any:
     if isinstance(value, dict):
         if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
             secrets.append(path)
+            inner = value.get("value")
+            # A secret map (a Kubernetes Secret's stringData) keeps its keys, so that the manifest
+            # still validates; every value is redacted.
+            if isinstance(inner, dict):
+                return dict.fromkeys(inner, SECRET_PLACEHOLDER)
             return SECRET_PLACEHOLDER
         return {k: _redact(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
     if isinstance(value, list):
@@ -170,6 +178,13 @@ def _mock_classes() -> tuple[type, type]:
                 email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
                 state["email"] = email
                 state["name"] = f"projects/{project}/serviceAccounts/{email}"
+            elif t == "docker-build:index:Image":
+                # What a push reports: a digest (here of the build's inputs) and the tag@digest ref.
+                digest = "sha256:" + hashlib.sha256(repr(sorted(inputs.items())).encode()).hexdigest()
+                state["digest"] = digest
+                state["ref"] = f"{(inputs.get('tags') or [args.name])[0]}@{digest}"
+            elif t == "gcp:artifactregistry/repository:Repository":
+                state["name"] = inputs.get("repositoryId", args.name)
             elif t == "random:index/randomPassword:RandomPassword":
                 # A placeholder, returned as a secret so secrecy propagates as with the provider.
                 state["result"] = pulumi.Output.secret(f"mock-password-{args.name}")
@@ -279,7 +294,13 @@ def run_offline(stack: str, document: dict[str, Any] | None = None, source: str 
     # one program run to the next: without this, every stack after the first in one process
     # (`idf plan --all`, the test session) would parent its components to the first stack's root.
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack_name, preview=False, monitor=monitor)
+    warnings = _WarningsKept()
+    logger = logging.getLogger(f"idf.plan.{stack_name}")
+    logger.propagate = False
+    logger.handlers = [warnings]
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack_name, preview=False, logger=logger, monitor=monitor
+    )
     runtime_config.set_all_config(pulumi_config_from_mapping(document), [])
     captured: dict[str, Any] = {}
     errors: list[BaseException] = []
@@ -303,4 +324,16 @@ def run_offline(stack: str, document: dict[str, Any] | None = None, source: str 
         resources=list(monitor.recorded),
         outputs=outputs,
         seconds=time.perf_counter() - started,
+        warnings=list(dict.fromkeys(warnings.messages)),
     )
+
+
+class _WarningsKept(logging.Handler):
+    """Keeps the mock engine's warning and error messages (the program's ``pulumi.log.warn``)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

@@ -17,6 +17,12 @@ qserv-operator, which is not installed here), so it is checked in two parts:
 2. the pod-level fragments it carries (each role's `affinity`, the spec's `tolerations`) are
    wrapped into a synthetic Pod and validated with kubernetes-validate strict.
 
+The other custom resources of ours (Argo CD's Application, GKE's ManagedCertificate and
+BackendConfig) have no schema in kubernetes-validate either: they are validated against our
+typed pydantic models of the fields we set (:data:`infra.custom_resources.CUSTOM_RESOURCE_MODELS`),
+the same models the components build them from. Helm releases are not API objects and are left
+out (the policy pack checks their charts are pinned).
+
 What is NOT checked offline: that the operator's installed CRD version accepts the object
 (`kubectl apply --dry-run=server` against the real cluster does; see runbooks/pulumi.md).
 """
@@ -57,6 +63,8 @@ __all__ = [
 ]
 
 KUBERNETES_VERSION = "1.33.0"
+# Type tokens of pulumi-kubernetes Helm releases (kubernetes:helm.sh/v3:Release).
+HELM_RELEASE_PREFIX = "kubernetes:helm.sh/"
 
 _QUANTITY = {"type": "string", "pattern": r"^[0-9]+(Gi|Ti)$"}
 _ROLE = {
@@ -134,7 +142,10 @@ def manifests_of(plan: OfflinePlan) -> list[dict[str, Any]]:
     """The plan's Kubernetes objects, as the API server would receive them."""
     out = []
     for r in plan.resources:
-        if r.custom and r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:providers"):
+        # A Helm release is not an object of the API server (Helm renders the chart at deploy
+        # time); the policy pack checks that its chart is pinned.
+        helm = r.type.startswith(HELM_RELEASE_PREFIX)
+        if r.custom and r.type.startswith("kubernetes:") and not helm:
             out.append(_manifest(r.inputs))
     return out
 
@@ -224,11 +235,34 @@ def _validate_qserv(manifest: dict[str, Any]) -> list[ManifestProblem]:
     return problems
 
 
+def _validate_custom(manifest: dict[str, Any]) -> list[ManifestProblem] | None:
+    """Problems of a custom resource of ours against its typed model (infra.custom_resources), or
+    None when the kind is not one of them."""
+    from pydantic import ValidationError
+
+    from infra.custom_resources import CUSTOM_RESOURCE_MODELS
+
+    model = CUSTOM_RESOURCE_MODELS.get((str(manifest.get("apiVersion")), str(manifest.get("kind"))))
+    if model is None:
+        return None
+    try:
+        model.model_validate(manifest)
+    except ValidationError as exc:
+        return [
+            ManifestProblem(_kn(manifest), ".".join(str(p) for p in error["loc"]), error["msg"])
+            for error in exc.errors()
+        ]
+    return []
+
+
 def validate_manifests(manifests: list[dict[str, Any]]) -> list[ManifestProblem]:
     """All problems of all manifests (empty list: valid)."""
     problems: list[ManifestProblem] = []
     for manifest in manifests:
-        if manifest.get("kind") == "Qserv":
+        custom = _validate_custom(manifest)
+        if custom is not None:
+            problems += custom
+        elif manifest.get("kind") == "Qserv":
             problems += _validate_qserv(manifest)
         else:
             problems += _validate_standard(manifest)

@@ -71,6 +71,29 @@ def sizing(r: PlannedResource) -> str:  # noqa: PLR0911 -- one branch per resour
         return (
             f"cpu {hard.get('requests.cpu')}, memory {hard.get('requests.memory')}, pods {hard.get('pods')}"
         )
+    return _identity_and_schedule(r)
+
+
+def _identity_and_schedule(r: PlannedResource) -> str:  # noqa: PLR0911 -- one branch per resource type
+    """Who runs what, when, with which role (the reaper), and what is fetched at deploy time."""
+    i, t = r.inputs, r.type
+    if t == "gcp:cloudscheduler/job:Job":
+        return f"{i.get('schedule')} {i.get('timeZone')} -> POST {_get(i, 'httpTarget', 'uri')}"
+    if t == "gcp:cloudrunv2/job:Job":
+        spec = _get(i, "template", "template") or {}
+        container = (spec.get("containers") or [{}])[0]
+        command = " ".join([*(container.get("commands") or []), *(container.get("args") or [])])
+        return f"{command} as {spec.get('serviceAccount')}, image {container.get('image')}"
+    if t == "gcp:projects/iAMCustomRole:IAMCustomRole":
+        return f"{i.get('roleId')} in {i.get('project')}: {len(i.get('permissions') or [])} permissions"
+    if t.startswith("gcp:") and (t.endswith(("IAMMember", "IamMember"))):
+        condition = _get(i, "condition", "title")
+        where = i.get("project") or i.get("bucket") or i.get("billingAccountId") or i.get("name") or ""
+        return f"{i.get('role')} on {where} to {i.get('member')}" + (f" if {condition}" if condition else "")
+    if t == "gcp:serviceaccount/account:Account":
+        return str(i.get("accountId") or "")
+    if t == "pulumi-python:dynamic:Resource" and i.get("url"):
+        return f"{i.get('url')} sha256 {str(i.get('sha256'))[:12]}..."
     return ""
 
 

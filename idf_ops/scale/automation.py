@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from idf_core.errors import OperationFailed
+from idf_core.facts import is_scale_stack
 from idf_core.paths import REPO_ROOT
 from idf_ops.scale.lifecycle import Event, StackInfo, StockoutError
 
@@ -123,6 +124,7 @@ class AutomationWorkspace:
             ) from exc
         config = st.get_all_config()
         meta = json.loads(config["idf:meta"].value) if "idf:meta" in config else {}
+        temporary = bool(meta.get("temporary", False))
         expires = self._earliest_expiry(st)
         if expires is None:
             try:
@@ -130,13 +132,27 @@ class AutomationWorkspace:
             except self._auto.errors.CommandError:
                 tag = None
             expires = datetime.fromisoformat(tag) if tag else None
+        if not config and is_scale_stack(stack):
+            # The reaper's container holds the committed stack files, not the one an operator's
+            # `idf scale up` rendered; the state's own outputs say what was deployed and until when.
+            temporary, expires = self._from_outputs(st)
         summary = next((s for s in self._ws.list_stacks() if s.name == stack), None)
         return StackInfo(
             name=stack,
-            temporary=bool(meta.get("temporary", False)),
+            temporary=temporary,
             expires_at=expires,
             resource_count=summary.resource_count if summary is not None else None,
         )
+
+    def _from_outputs(self, st: Any) -> tuple[bool, datetime | None]:
+        """Temporary and expiry from the stack's `temporary_pools` output (pool -> expires_at)."""
+        try:
+            outputs = st.outputs()
+        except self._auto.errors.CommandError:
+            return False, None
+        pools = outputs["temporary_pools"].value if "temporary_pools" in outputs else {}
+        stamps = [datetime.fromisoformat(v) for v in (pools or {}).values()]
+        return bool(stamps), min(stamps) if stamps else None
 
     @staticmethod
     def _earliest_expiry(st: Any) -> datetime | None:

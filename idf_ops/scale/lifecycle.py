@@ -262,10 +262,25 @@ def scale_down(ws: ScaleWorkspace, stack: str, *, on_event: Event, keep_stack: b
         on_event(f"stack {stack} removed")
 
 
-def reap_expired(ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: Event) -> list[ReapDecision]:
-    """Destroy every temporary stack whose expiry has passed; never touch a non-temporary stack."""
+def reap_expired(
+    ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: Event, scale_stacks_only: bool = False
+) -> list[ReapDecision]:
+    """Destroy every temporary stack whose expiry has passed; never touch a non-temporary stack.
+
+    ``scale_stacks_only`` is the unattended reaper's scope (infra/reaper.py): a stack whose name is
+    not ``qserv-scale*`` is kept without being read, since the reaper's identity may not read its
+    state (and must not need to, to leave it alone)."""
     decisions: list[ReapDecision] = []
     for name in ws.list_stacks():
+        if scale_stacks_only and not is_scale_stack(name):
+            decisions.append(
+                ReapDecision(
+                    stack=name,
+                    action="kept",
+                    reason=f"not a {SCALE_STACK_PREFIX}* stack: outside the reaper's reach, not read",
+                )
+            )
+            continue
         try:
             info = ws.info(name)
         except Exception as exc:  # noqa: BLE001 -- one unreadable stack must not stop the reaping of the others

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_core.qserv_ingest import scale_chunks, scale_staging_uri
 from idf_ops.cost.estimate import CostEstimate, estimate_cost
 from idf_ops.cost.inventory import inventory_from_stack
 from idf_ops.cost.prices import PriceTable
@@ -22,9 +23,58 @@ from idf_ops.scale.sizing import SizingInputs, SizingResult, size_qserv
 from idf_ops.scale.stackfile import render_stack_document
 from infra.config import dump_stack_file, validate_config_mapping
 
-__all__ = ["DEFAULT_SCALE_STACK", "ScalePlan", "plan_scale_test", "stack_file_text", "write_stack_file"]
+__all__ = [
+    "DEFAULT_SCALE_STACK",
+    "REAPER_USD_PER_HOUR",
+    "GenerationJob",
+    "ScalePlan",
+    "TestCost",
+    "plan_scale_test",
+    "stack_file_text",
+    "write_stack_file",
+]
 
 DEFAULT_SCALE_STACK = "qserv-scale75"
+# The reaper (infra/reaper.py, another component's: Cloud Scheduler every 15 min + a Cloud Run job
+# running `idf scale reap`) is priced here as ONE NAMED CONSTANT, not from the price table, because
+# its resources live in a permanent stack and are not in the scale stack's inventory. ASSUMPTION
+# (unsourced list prices, re-check): Cloud Scheduler $0.10 per job-month; Cloud Run jobs
+# $0.000024 per vCPU-s + $0.0000025 per GiB-s; 96 runs/day x 60 s x 1 vCPU, 0.5 GiB
+# -> 96 x 30.4 x 60 x 0.00002525 = $4.42/month + $0.10 = $4.52 / 730 h.
+REAPER_USD_PER_HOUR = 4.52 / 730.0
+
+
+class TestCost(BaseModel):
+    """The cost of the whole scale test, phase by phase, at the stack's hourly price."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generation_hours: float = Field(title="Generation (h)", description="Generator Job on the stack's nodes.")
+    ingest_hours: float = Field(title="Ingest (h)", description="Loading the generated catalog.")
+    test_hours: float = Field(title="Test (h)", description="Load tests and gate evidence.")
+    usd_per_hour: float = Field(title="USD/h", description="The stack's hourly price.")
+    generation_usd: float = Field(title="Generation USD", description="generation h x USD/h.")
+    ingest_usd: float = Field(title="Ingest USD", description="ingest h x USD/h.")
+    test_usd: float = Field(title="Test USD", description="test h x USD/h.")
+    reaper_usd: float = Field(
+        title="Reaper USD", description="REAPER_USD_PER_HOUR over the same hours (it runs all month)."
+    )
+    total_usd: float = Field(title="Total USD", description="Sum of the phases and the reaper.")
+
+
+class GenerationJob(BaseModel):
+    """The generator's Indexed Job as the Pulumi program declares it from the rendered stack file's
+    ``idf:scale_catalog`` (infra/program.py ``_scale_catalog``), with its time at the measured rate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    completions: int = Field(title="Completions", description="One per chunk (scale_chunks(percent)).")
+    parallelism: int = Field(title="Pods at once", description="idf:scale_catalog.parallelism.")
+    node_pool: str = Field(title="Node pool", description="Key of the Qserv worker pool the pods run on.")
+    staging_uri: str = Field(title="Output", description="The stack's prefix of the staging bucket.")
+    hours: float = Field(title="Hours", description="Sizing model: objects / (rate x parallel pods).")
+    pod_hours: float = Field(title="Pod-hours", description="hours x parallel pods (single-core pods).")
+    timeout_hours: float = Field(title="Wait (h)", description="How long `pulumi up` waits for the Job.")
 
 
 class ScalePlan(BaseModel):
@@ -41,6 +91,10 @@ class ScalePlan(BaseModel):
     hours: float = Field(title="Hours", description="Hours the stack is up (ingest + test unless given).")
     usd_for_hours: float = Field(title="USD for the run", description="cost.usd_per_hour x hours.")
     expires_at: datetime = Field(title="Expires at", description="Expiry written into the stack file.")
+    test_cost: TestCost = Field(title="Test cost", description="Generation + ingest + test + reaper.")
+    generation_job: GenerationJob = Field(
+        title="Generation Job", description="The generator's Indexed Job, from the rendered stack file."
+    )
 
 
 def _validated(doc: dict[str, Any], stack: str) -> Any:
@@ -61,13 +115,46 @@ def plan_scale_test(
     kwargs: dict[str, Any] = {"stack": stack, "expires_at": expires_at}
     if owner:
         kwargs["owner"] = owner
-    run_hours = hours if hours is not None else sizing.ingest_hours + inputs.test_hours
+    run_hours = (
+        hours if hours is not None else sizing.generation_hours + sizing.ingest_hours + inputs.test_hours
+    )
     # Price first without the budget (the budget amount is derived from the price), then render.
     unbudgeted = _validated(render_stack_document(sizing, prices, **kwargs), stack)
     cost = estimate_cost(inventory_from_stack(unbudgeted, nodes_at="max"), prices)
     doc = render_stack_document(sizing, prices, run_usd=cost.usd_per_hour * run_hours, **kwargs)
     cfg = _validated(doc, stack)
     nodes = sum(pool.max_nodes for pool in cfg.node_pools.values())
+    catalog, qserv = cfg.scale_catalog, cfg.qserv
+    if catalog is None or qserv is None:  # render_stack_document writes both
+        raise ValueError(f"{stack}: the rendered stack file has no idf:scale_catalog / idf:qserv")
+    if catalog.parallelism != sizing.generation_cores:  # one definition: generator_parallelism
+        raise ValueError(
+            f"{stack}: idf:scale_catalog.parallelism {catalog.parallelism} != the model's "
+            f"{sizing.generation_cores} generator cores"
+        )
+    job = GenerationJob(
+        completions=len(scale_chunks(catalog.percent_of_dr1)),
+        parallelism=catalog.parallelism,
+        node_pool=qserv.worker_pool,
+        staging_uri=scale_staging_uri(stack),
+        hours=sizing.generation_hours,
+        pod_hours=sizing.generation_hours * catalog.parallelism,
+        timeout_hours=catalog.timeout_hours,
+    )
+    rate = cost.usd_per_hour
+    phases = (sizing.generation_hours, sizing.ingest_hours, inputs.test_hours)
+    reaper = REAPER_USD_PER_HOUR * sum(phases)
+    test_cost = TestCost(
+        generation_hours=phases[0],
+        ingest_hours=phases[1],
+        test_hours=phases[2],
+        usd_per_hour=rate,
+        generation_usd=rate * phases[0],
+        ingest_usd=rate * phases[1],
+        test_usd=rate * phases[2],
+        reaper_usd=reaper,
+        total_usd=rate * sum(phases) + reaper,
+    )
     plan = ScalePlan(
         stack=stack,
         sizing=sizing,
@@ -78,6 +165,8 @@ def plan_scale_test(
         hours=run_hours,
         usd_for_hours=cost.usd_per_hour * run_hours,
         expires_at=expires_at,
+        test_cost=test_cost,
+        generation_job=job,
     )
     return plan, doc
 

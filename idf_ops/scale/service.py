@@ -21,6 +21,7 @@ format what it returns. This module owns the decisions between them:
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ __all__ = [
     "plan_until",
     "publish_outputs",
     "reap",
+    "reap_log_records",
     "render_stack",
     "require_scale_stack",
     "run_test",
@@ -289,12 +291,18 @@ def publish_outputs(outputs: dict[str, Any]) -> Published:
 
 
 def workspace(verb: str, *, offline: bool = False) -> ScaleWorkspace:
-    """The workspace of a command: the committed stack files offline, else the Pulumi Automation API
+    """The workspace of a command: the committed stack files offline; a local state directory when
+    ``IDF_SCALE_LOCAL_STATE`` names one (the offline rehearsal); else the Pulumi Automation API
     (which fails with one clear error when the Pulumi CLI is absent)."""
     if offline:
         from idf_ops.scale.offline import StackFilesWorkspace
 
         return StackFilesWorkspace()
+    from idf_ops.scale.local_state import LOCAL_STATE_ENV, LocalStateWorkspace
+
+    if os.environ.get(LOCAL_STATE_ENV):
+        # The offline rehearsal: a directory stands in for the state backend (local_state.py).
+        return LocalStateWorkspace(Path(os.environ[LOCAL_STATE_ENV]))
     from idf_ops.scale.automation import AutomationWorkspace
 
     return AutomationWorkspace(verb)
@@ -313,12 +321,17 @@ def run_test(
     *,
     on_event: Event,
     on_published: Callable[[Published], None],
+    ingest: Callable[[str], None] | None = None,
 ) -> int:
-    """Up, publish the outputs (so `idf loadtest run ... --stack <stack>` finds the targets), run
-    `command`, and always tear down; returns the command's exit code."""
+    """Up, publish the outputs (so `idf loadtest run ... --stack <stack>` finds the targets), run the
+    ingest step when given (:func:`ingest_step`), run `command`, and always tear down; returns the
+    command's exit code."""
 
     def body(outputs: dict[str, Any]) -> int:
         on_published(publish_outputs(outputs))
+        if ingest is not None:
+            # The data first: the test command measures the catalog the ingest step loaded.
+            ingest(stack)
         # The operator's own command line, run as given (no shell).
         return subprocess.run(command, check=False).returncode
 
@@ -348,6 +361,192 @@ def take_down(ws: ScaleWorkspace, stack: str, *, on_event: Event, keep_stack: bo
     scale_down(ws, stack, on_event=on_event, keep_stack=keep_stack)
 
 
-def reap(ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: Event) -> ReapReport:
-    """Destroy (or list) every temporary stack whose expiry has passed; never touch others."""
-    return ReapReport(decisions=reap_expired(ws, now, dry_run=dry_run, on_event=on_event))
+def reap(
+    ws: ScaleWorkspace, now: datetime, *, dry_run: bool, on_event: Event, scale_stacks_only: bool = False
+) -> ReapReport:
+    """Destroy (or list) every temporary stack whose expiry has passed; never touch others.
+    ``scale_stacks_only``: the unattended reaper's scope (only ``qserv-scale*`` stacks are read)."""
+    decisions = reap_expired(ws, now, dry_run=dry_run, on_event=on_event, scale_stacks_only=scale_stacks_only)
+    return ReapReport(decisions=decisions)
+
+
+# Cloud Logging severities of the reaper's decisions (what the alert policy counts: infra/reaper.py).
+_REAP_SEVERITY = {
+    "kept": "INFO",
+    "would-destroy": "NOTICE",
+    "destroyed": "NOTICE",
+    "needs-attention": "WARNING",
+    "failed": "ERROR",
+}
+
+
+def reap_log_records(report: ReapReport, now: datetime) -> list[dict[str, Any]]:
+    """The structured log lines of one unattended reap: one per decision, then the run's summary.
+
+    Cloud Run sends a JSON line on stdout to Cloud Logging as ``jsonPayload`` with its ``severity``;
+    the reaper's log-based metric counts ``jsonPayload.idf_reaper.action`` (a summary's action is
+    ``run``, whose absence for an hour is the reaper-is-silent alert)."""
+    records: list[dict[str, Any]] = [
+        {
+            "severity": _REAP_SEVERITY[d.action],
+            "message": f"reaper: {d.stack} {d.action}: {d.reason}",
+            "idf_reaper": {"stack": d.stack, "action": d.action, "reason": d.reason, "now": now.isoformat()},
+        }
+        for d in report.decisions
+    ]
+    counts = {action: sum(d.action == action for d in report.decisions) for action in _REAP_SEVERITY}
+    records.append(
+        {
+            "severity": "WARNING" if report.needs_attention else "INFO",
+            "message": f"reaper: run at {now.isoformat()}: "
+            + ", ".join(f"{n} {a}" for a, n in counts.items() if n),
+            "idf_reaper": {"stack": "", "action": "run", "counts": counts, "now": now.isoformat()},
+        }
+    )
+    return records
+
+
+# --- The scale-test catalog: generation and ingest (idf_ops/scale/generate.py, ingest.py) ---------
+
+
+class Generated(BaseModel):
+    """What `idf scale generate` wrote."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    out: str = Field(title="Output", description="Directory or URI of the chunk files.")
+    chunks_total: int = Field(title="Chunks in the layout", description="Chunks of the percent's footprint.")
+    chunks: list[int] = Field(title="Chunks", description="Chunks this run was asked for.")
+    objects_per_chunk: int = Field(title="Objects per chunk", description="Sizing-model share per chunk.")
+    rows: dict[str, int] = Field(title="Rows", description="Table -> rows of the chunks of this run.")
+    seconds: float = Field(title="Seconds", description="Generation wall time of this run.")
+    skipped: int = Field(title="Skipped", description="Chunks already generated (markers found).")
+    config_dir: str | None = Field(default=None, title="Config", description="Ingest configuration written.")
+
+
+def generate_catalog(
+    *,
+    percent: float,
+    seed: str,
+    out: str,
+    first_chunks: int | None,
+    objects_per_chunk: int | None,
+    index: int = 0,
+    count: int = 1,
+    on_chunk: Callable[[Any], None] | None = None,
+) -> Generated:
+    """Generate the chunks of ``percent`` % of DR1 (or only the first ``first_chunks`` of them, for a
+    local run) from the seed, and, for a local directory, the ingest configuration of what exists."""
+    import time
+
+    from idf_ops.scale.generate import Seed, generate_chunks, scale_chunks, target_rows
+
+    source = Seed.from_location(seed)
+    layout = scale_chunks(percent)
+    per_chunk = objects_per_chunk or max(1, round(target_rows(percent, source.rows)["object"] / len(layout)))
+    chunks = layout[:first_chunks] if first_chunks else layout
+    started = time.monotonic()
+    results = generate_chunks(source, chunks, per_chunk, out, index=index, count=count, on_chunk=on_chunk)
+    rows: dict[str, int] = {}
+    for result in results:
+        for table, n in result.rows.items():
+            rows[table] = rows.get(table, 0) + n
+    config_dir = None
+    if "://" not in out or out.startswith("file://"):
+        config_dir = str(write_generated_config(Path(out.removeprefix("file://"))))
+    return Generated(
+        out=out,
+        chunks_total=len(layout),
+        chunks=chunks[index::count],
+        objects_per_chunk=per_chunk,
+        rows=rows,
+        seconds=round(time.monotonic() - started, 2),
+        skipped=sum(r.skipped for r in results),
+        config_dir=config_dir,
+    )
+
+
+def write_generated_config(data_dir: Path, *, target: str = "idf", database: str = "dp01_scale") -> Path:
+    """Write the qserv-ingest configuration of the chunks generated in ``data_dir`` (into it)."""
+    from idf_core.qserv_ingest import build_config
+    from idf_ops.catalogs.schema import felis_yaml_path
+    from idf_ops.qserv_local.load import instance, local_urls
+    from idf_ops.scale.generate import data_locations, read_markers
+
+    chunks = sorted(read_markers(str(data_dir)))
+    config = build_config(
+        database=database,
+        data=data_locations(chunks),
+        servers=["file://"],
+        path=str(data_dir.resolve()),
+        qserv=local_urls(instance(target), database),
+        felis_path=felis_yaml_path(),
+    )
+    config.write(data_dir)
+    return data_dir
+
+
+def ingest_local(
+    data_dir: Path,
+    *,
+    target: str = "idf",
+    database: str | None = None,
+    state_path: Path | None = None,
+    on_progress: Callable[[Any], None] | None = None,
+) -> Any:
+    """Load the generated chunks of ``data_dir`` into a scratch database of the MariaDB stand-in (its
+    tables created like the served catalog's), following the configuration written there; resumable."""
+    from idf_core.facts import TAP_SCHEMA
+    from idf_core.qserv_ingest import read_config
+    from idf_ops.qserv_local.db import connect
+    from idf_ops.qserv_local.load import instance
+    from idf_ops.scale.ingest import MariaDbChunkLoader, ingest
+
+    config = read_config(data_dir)
+    name = database or config.database.database
+    if name == TAP_SCHEMA:
+        raise BadInput(
+            f"--database {name}: that is the served catalog; the scale data loads into a scratch database."
+        )
+    where = instance(target)
+    with connect(where.admin_socket, local_infile=True) as connection:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+            for table in config.table_order():
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS `{name}`.`{table}` LIKE `{TAP_SCHEMA}`.`{table}`")
+        if name != config.database.database:
+            config = config.model_copy(
+                update={"database": config.database.model_copy(update={"database": name})}
+            )
+        return ingest(
+            config,
+            data_dir,
+            MariaDbChunkLoader(connection, name),
+            state_path=state_path,
+            on_progress=on_progress,
+        )
+
+
+def loaded_rows_of(state: Any) -> dict[str, int]:
+    """Table -> rows the ingest state records as loaded."""
+    from idf_ops.scale.ingest import loaded_rows
+
+    return loaded_rows(state)
+
+
+def ingest_step(
+    data_dir: Path, *, target: str = "idf", on_progress: Callable[[Any], None] | None = None
+) -> Callable[[str], None]:
+    """The ingest step of `idf scale run --ingest-from DIR`: load the generated chunks (resumable:
+    a rerun skips chunks already loaded) and record the loaded rows for the stack's gates.
+
+    The loader is the local MariaDB stand-in's (the only one implemented; on GKE the ingest goes
+    through qserv-ingest's workflow, infra/qserv_ingest.py)."""
+
+    def step(stack: str) -> None:
+        from idf_ops.scale.ingest import write_record
+
+        state = ingest_local(data_dir, target=target, on_progress=on_progress)
+        write_record(stack, state, tables=len(state.loaded) or 1)
+
+    return step

@@ -13,8 +13,8 @@ here has its source there and in the comment beside it):
    per worker (a machine type too small for its scan threads is refused).
 5. Czar: machine and disk from the IDF production Qserv (n2-standard-32, 4 TiB), disk raised if
    the director secondary index needs more.
-6. Ingest time from stated per-loader rates: rows/s (measured on this project's machines) and
-   MB/s (qserv-ingest's notes); each table loads at the slower of the two.
+6. The scale catalog (the dp01 tables replicated at DR1's Object count, idf_ops/scale/generate.py):
+   generation and ingest time from rates MEASURED by ``idf scale bench`` (per core).
 
 Cost is not computed here: :mod:`idf_ops.scale.plan` prices the sized stack with the cost model.
 """
@@ -28,6 +28,12 @@ from lsst import sphgeom
 from pydantic import BaseModel, ConfigDict, Field
 
 from idf_core.errors import BadInput
+from idf_core.qserv_ingest import (
+    FOOTPRINT_DEC_MAX_DEG,
+    FOOTPRINT_DEC_MIN_DEG,
+    generator_parallelism,
+    scale_chunks,
+)
 from idf_ops.cost.prices import PriceTable
 
 __all__ = [
@@ -88,10 +94,8 @@ LDM552_LV_LATENCY_TARGET_S = 10.0
 # --- Qserv chunking (lsst.sphgeom; Qserv default partitioning) -------------------------------
 CHUNKER_NUM_STRIPES = 85
 CHUNKER_NUM_SUBSTRIPES_PER_STRIPE = 12
-# Survey footprint box: the LSST WFD sky lies south of Dec +2 deg (LSST Science Book / LSE-30
-# footprint rounded to a box); all RA. Chunks are counted with Chunker.getChunksIntersecting.
-FOOTPRINT_DEC_MIN_DEG = -90.0
-FOOTPRINT_DEC_MAX_DEG = 2.0
+# Survey footprint box (FOOTPRINT_DEC_MIN_DEG/MAX_DEG, idf_core.qserv_ingest: the generator's Indexed
+# Job uses the same box); chunks are counted with Chunker.getChunksIntersecting.
 
 # --- Hardware assumptions (docs/sizing.md, "Assumptions") ------------------------------------
 LOCAL_SSD_FILL_FACTOR = 0.70  # ASSUMPTION: 30% of local SSD kept free for result/temp tables, ingest staging
@@ -107,17 +111,34 @@ SECONDARY_INDEX_BYTES_PER_OBJECT = (
 )
 CZAR_INDEX_HEADROOM = 3.0  # index, its rebuild copy and result tables
 UTILITY_MACHINE_TYPE = "n2-standard-4"  # idf_deploy utility pool (replication controller, ingest, monitoring)
-# Ingest: FIELD-NOTES measured MariaDB LOAD DATA LOCAL at 200-240 k rows/s for one CPU-bound loader
-# (2 M rows x 23 columns, this project's 2-core machines); the low end is used.
-INGEST_ROWS_PER_S_PER_LOADER = 200_000.0
-# ... and a byte ceiling: lsst-dm/qserv-ingest's notes give "LOAD DATA INFILE use 20MB/sec per thread".
-# A table loads at the slower of the two (wide Object rows hit the byte limit, narrow ForcedSource
-# rows the row limit).
-INGEST_MB_PER_S_PER_LOADER = 20.0
+# --- The scale catalog: generation and ingest, from MEASURED rates (docs/sizing.md, "Measured rates")
+# The test's catalog is the dp01 tables replicated over the footprint (idf_ops/scale/generate.py):
+# per-object tables at DR1's Object count, truth_match at the seed's 1.1 truth entries per object.
+SCALE_CATALOG_ROWS_PER_OBJECT: dict[str, float] = {
+    "object": 1.0,
+    "truth_match": 1.1,
+    "forced_photometry": 1.0,
+    "position": 1.0,
+    "reference": 1.0,
+}
+# `idf scale bench --chunks 3 --objects-per-chunk 5000` on this project's 2-core machine
+# (2026-12-02, seed: the local stack's 100k-object dp01 catalogs). Generation: objects (with their
+# rows in all five tables) per CPU-second of one single-threaded generator.
+GENERATION_OBJECTS_PER_S_PER_CORE = 5_283.0
+# Load into the MariaDB stand-in (LOAD DATA LOCAL, InnoDB), rows per CPU-second of client + server:
+# one loader stream is one core of work. (Wall rate here was ~4x lower: this VM's disk, not CPU, bound
+# it; NVMe RAID-0 on the workers should approach the CPU bound: re-measure in the first hour.)
+LOAD_ROWS_PER_S_PER_CORE: dict[str, float] = {
+    "object": 24_068.0,
+    "truth_match": 89_392.0,
+    "forced_photometry": 7_140.0,
+    "position": 204_590.0,
+    "reference": 18_091.0,
+}
+VCPUS_PER_INGEST_LOADER = 4  # ASSUMPTION: one loader per 4 vCPUs leaves CPU for MariaDB itself
 # The qserv-kpm-75pct profile runs 2 h (loadtests/profiles/qserv-kpm-75pct.yaml); 8 h leaves room for
 # three runs plus the readiness gates.
 DEFAULT_TEST_HOURS = 8.0
-VCPUS_PER_INGEST_LOADER = 4  # ASSUMPTION: one loader per 4 vCPUs leaves CPU for MariaDB itself
 
 
 class TableVolume(BaseModel):
@@ -202,23 +223,33 @@ class SizingResult(BaseModel):
     czar_machine_type: str = Field(title="Czar machine", description="GCE type of the czar.")
     czar_disk_gb: int = Field(title="Czar disk (GB)", description="Czar pd-ssd volume.")
     utility_machine_type: str = Field(title="Utility machine", description="Replication/ingest services.")
+    scale_catalog_rows: dict[str, int] = Field(
+        title="Scale catalog rows",
+        description="dp01 table -> rows of the generated catalog (DR1 Object count x rows per object).",
+    )
+    generation_cores: int = Field(title="Generator cores", description="Single-core generator pods at once.")
+    generation_chunks: int = Field(
+        title="Generator completions",
+        description="Chunks of the generated catalog (idf_core.qserv_ingest.scale_chunks): one completion "
+        "of the generator's Indexed Job each.",
+    )
+    generation_hours: float = Field(
+        title="Generation hours", description="objects / (measured objects/s/core x generator cores)."
+    )
     ingest_loaders: int = Field(title="Ingest loaders", description="Parallel loaders over all workers.")
     ingest_rows_per_s: float = Field(
-        title="Ingest rate (rows/s)", description="Aggregate row-rate ceiling over all loaders."
-    )
-    ingest_mb_per_s: float = Field(
-        title="Ingest rate (MB/s)", description="Aggregate byte-rate ceiling over all loaders."
+        title="Ingest rate (rows/s)", description="Aggregate effective rate: all rows / ingest time."
     )
     ingest_hours_per_table: dict[str, float] = Field(
         title="Ingest hours per table",
-        description="max(rows / row rate, bytes / byte rate) x replicas per table; other tables by bytes.",
+        description="rows x replicas / (measured rows/s/core x loaders), per dp01 table.",
     )
     ingest_hours: float = Field(
         title="Ingest hours", description="Sum over tables (loaded one after another)."
     )
     recommended_expires_in_hours: int = Field(
         title="Recommended expiry (h)",
-        description="ceil(ingest + test + 25% margin): the minimum --expires-in.",
+        description="ceil(generation + ingest + test + 25% margin): the minimum --expires-in.",
     )
     dr1_planned_nodes: int = Field(
         title="DR1 planned nodes", description="DMTR-16's 92-node DR1 plan, for comparison."
@@ -295,17 +326,20 @@ def size_qserv(inputs: SizingInputs, prices: PriceTable) -> SizingResult:
     czar_disk_gb = max(CZAR_BASE_DISK_GB, math.ceil(index_gb * CZAR_INDEX_HEADROOM))
 
     total_rows = sum(t.rows for t in tables)
+    objects = round(DR1_ROWS_PER_TABLE["Object"] * fraction)
+    catalog_rows = {t: round(objects * k) for t, k in SCALE_CATALOG_ROWS_PER_OBJECT.items()}
+    generation_cores = generator_parallelism(workers, shape.vcpus)
+    generation_chunks = len(scale_chunks(inputs.percent_of_dr1))
+    generation_hours = objects / (GENERATION_OBJECTS_PER_S_PER_CORE * generation_cores) / 3600.0
     loaders = workers * max(1, shape.vcpus // VCPUS_PER_INGEST_LOADER)
-    ingest_rate = loaders * INGEST_ROWS_PER_S_PER_LOADER
-    ingest_mb = loaders * INGEST_MB_PER_S_PER_LOADER
     copies = inputs.replication_factor
     per_table: dict[str, float] = {
-        t.table: copies * max(t.rows / ingest_rate, t.bytes_one_copy / 1e6 / ingest_mb) / 3600.0
-        for t in tables
+        t: copies * rows / (LOAD_ROWS_PER_S_PER_CORE[t] * loaders) / 3600.0
+        for t, rows in catalog_rows.items()
     }
-    per_table["other"] = copies * other / 1e6 / ingest_mb / 3600.0
     ingest_hours = sum(per_table.values())
-    recommended = math.ceil((ingest_hours + inputs.test_hours) * 1.25)
+    ingest_rate = copies * sum(catalog_rows.values()) / (ingest_hours * 3600.0)
+    recommended = math.ceil((generation_hours + ingest_hours + inputs.test_hours) * 1.25)
 
     return SizingResult(
         inputs=inputs,
@@ -327,9 +361,12 @@ def size_qserv(inputs: SizingInputs, prices: PriceTable) -> SizingResult:
         czar_machine_type=CZAR_MACHINE_TYPE,
         czar_disk_gb=czar_disk_gb,
         utility_machine_type=UTILITY_MACHINE_TYPE,
+        scale_catalog_rows=catalog_rows,
+        generation_cores=generation_cores,
+        generation_chunks=generation_chunks,
+        generation_hours=generation_hours,
         ingest_loaders=loaders,
         ingest_rows_per_s=ingest_rate,
-        ingest_mb_per_s=ingest_mb,
         ingest_hours_per_table=per_table,
         ingest_hours=ingest_hours,
         recommended_expires_in_hours=recommended,

@@ -10,7 +10,10 @@ stack file still matches the model (:func:`stack_drift`). Rules it follows:
   `idf scale up` retries in them when the preferred zone is exhausted;
 - no `idf:cloudsql`, no `idf:buckets`: the Butler is referenced read-only from dp01, so the scale
   stack never declares nor touches another stack's stateful resources;
-- fixed node counts (min = max = the model's worker count): a scale test measures a known size.
+- fixed node counts (min = max = the model's worker count): a scale test measures a known size;
+- `idf:scale_catalog`: the generator's Indexed Job (percent, parallel pods = the sizing model's
+  generator cores, the time `pulumi up` waits for it); its output goes to the stack's own prefix of
+  dp01's staging bucket (``idf_core.qserv_ingest.scale_staging_uri``), not to a bucket of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "DEFAULT_FALLBACK_ZONES",
     "DEFAULT_OWNER",
     "DEFAULT_PRIMARY_ZONE",
+    "generation_timeout_hours",
     "normalized_config",
     "render_stack_document",
     "stack_drift",
@@ -52,6 +56,8 @@ CZAR_BOOT_DISK_GB = 200
 WORKER_BOOT_DISK_GB = 200
 # Namespace quota headroom over the pods' requests (Kubernetes system pods, the replication system).
 QUOTA_HEADROOM = 1.1
+# Margin of the generator Job's wait over the modelled generation time (rates measured on 2 cores here).
+GENERATION_TIMEOUT_FACTOR = 1.5
 
 
 def _iso(expires_at: datetime) -> str:
@@ -156,6 +162,12 @@ def render_stack_document(
                 "worker_storage_gb": storage_gb,
             },
             "idf:kubernetes": {"namespaces": {"qserv": _qserv_quota(sizing, prices)}},
+            # The generator's Indexed Job on the workers, then the ingest (infra/qserv_ingest.py).
+            "idf:scale_catalog": {
+                "percent_of_dr1": sizing.inputs.percent_of_dr1,
+                "parallelism": sizing.generation_cores,
+                "timeout_hours": generation_timeout_hours(sizing),
+            },
         }
     }
     if run_usd is not None:
@@ -168,13 +180,20 @@ def render_stack_document(
     return doc
 
 
+def generation_timeout_hours(sizing: SizingResult) -> float:
+    """How long `pulumi up` waits for the generator Job: 1.5 x the modelled hours, whole, at least 1."""
+    return float(max(1, math.ceil(sizing.generation_hours * GENERATION_TIMEOUT_FACTOR)))
+
+
 def _qserv_quota(sizing: SizingResult, prices: PriceTable) -> dict[str, int]:
-    """Namespace quota: every worker and the czar may use their whole node, plus headroom."""
+    """Namespace quota: every worker and the czar may use their whole node, plus headroom; pods also
+    for the generator's parallel pods."""
     worker = prices.machine(sizing.inputs.worker_machine_type)
     czar = prices.machine(sizing.czar_machine_type)
     cpu = math.ceil((sizing.workers * worker.vcpus + czar.vcpus) * QUOTA_HEADROOM)
     mem = math.ceil((sizing.workers * worker.memory_gb + czar.memory_gb) * QUOTA_HEADROOM)
-    return {"cpu": cpu, "memory_gib": mem, "pods": max(100, 4 * sizing.workers)}
+    # The generator's pods run in the Qserv namespace too, while Qserv is up (idf:scale_catalog).
+    return {"cpu": cpu, "memory_gib": mem, "pods": max(100, 4 * sizing.workers) + sizing.generation_cores}
 
 
 def normalized_config(doc: dict[str, Any], *, stack: str, source: str) -> dict[str, Any]:

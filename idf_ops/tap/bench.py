@@ -6,24 +6,37 @@ answer's VOTable is checked for ``QUERY_STATUS`` = OK (DaCHS answers HTTP 200 wi
 for a failed query). Only loopback URLs are accepted: load never leaves the machine.
 
 Compare one DaCHS instance (``http://127.0.0.1:8091/tap``) with the balancer in front of all of
-them (``http://127.0.0.1:8080/tap``): ``idf tap bench --url ...``.
+them (``http://127.0.0.1:8080/tap``): ``idf tap bench --url ...``. Figures of a run saved with
+``--json`` are the baseline of a later run (``--baseline FILE``): the comparison prints each URL's
+rate before and after, and the balancer/instance ratio (last URL over first) of both runs, each
+measured within its own run (the machine is shared: compare ratios, not absolute rates).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from idf_clients.tap import GOOD_STATUSES, TapQueryError, body_status
 from idf_core.errors import BadInput, OperationFailed
 
-__all__ = ["BenchResult", "BenchSettings", "cone_query", "run_benchmark"]
+__all__ = [
+    "BenchResult",
+    "BenchSettings",
+    "compare_runs",
+    "cone_query",
+    "load_baseline",
+    "run_benchmark",
+    "throughput_ratio",
+]
 
 # DC2 footprint (deg): where cone centres are drawn.
 DC2_RA_RANGE_DEG = (52.0, 73.0)
@@ -67,7 +80,7 @@ class BenchResult(BaseModel):
 def cone_query(table: str, ra_deg: float, dec_deg: float, radius_deg: float) -> str:
     """The ADQL cone search every benchmark client sends."""
     return (
-        f'SELECT "objectId", ra, dec FROM {table} '  # noqa: S608 - ADQL text, sent as a parameter
+        f"SELECT objectId, ra, dec FROM {table} "  # noqa: S608 - ADQL text, sent as a parameter
         "WHERE CONTAINS(POINT('ICRS', ra, dec), "
         f"CIRCLE('ICRS', {ra_deg:.5f}, {dec_deg:.5f}, {radius_deg}))=1"
     )
@@ -150,3 +163,56 @@ def run_benchmark(settings: BenchSettings) -> BenchResult:
         latency_p95_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1),
         rows_returned=rows[0],
     )
+
+
+def throughput_ratio(results: list[BenchResult]) -> float | None:
+    """Rate of the last URL over the first (balancer over one instance), None for fewer than two."""
+    if len(results) < 2 or results[0].queries_per_s <= 0:
+        return None
+    return round(results[-1].queries_per_s / results[0].queries_per_s, 2)
+
+
+def load_baseline(path: Path) -> list[BenchResult]:
+    """Read the figures of an earlier run (``idf tap bench --json`` output, one JSON object a line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BadInput(
+            f"--baseline {path}: cannot read it ({exc.strerror}); pass the output of `idf tap bench --json`."
+        ) from None
+    results: list[BenchResult] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            results.append(BenchResult.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            first = str(exc).splitlines()[0]
+            raise BadInput(
+                f"--baseline {path}, line {number}: not a figure line of `idf tap bench --json` ({first});"
+                " save a run with --json and pass that file."
+            ) from None
+    if not results:
+        raise BadInput(f"--baseline {path}: holds no figures; pass the output of `idf tap bench --json`.")
+    return results
+
+
+def compare_runs(baseline: list[BenchResult], current: list[BenchResult]) -> list[str]:
+    """Lines comparing two runs: each URL's rate and p50 before and after, and both runs' ratios."""
+    before_by_url = {result.url: result for result in baseline}
+    lines: list[str] = []
+    for result in current:
+        before = before_by_url.get(result.url)
+        if before is None:
+            lines.append(f"{result.url}: {result.queries_per_s} q/s (not in the baseline)")
+            continue
+        speedup = round(result.queries_per_s / before.queries_per_s, 2) if before.queries_per_s else None
+        lines.append(
+            f"{result.url}: {before.queries_per_s} -> {result.queries_per_s} q/s (x{speedup}), "
+            f"p50 {before.latency_p50_ms} -> {result.latency_p50_ms} ms"
+        )
+    lines.append(
+        f"balancer/instance ratio (last URL / first): before {throughput_ratio(baseline)}, "
+        f"after {throughput_ratio(current)}"
+    )
+    return lines

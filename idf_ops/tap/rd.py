@@ -9,9 +9,12 @@ Mapping decisions (documented here because DaCHS and Felis differ):
 
 - Felis datatypes map to the PostgreSQL types lsst-felis itself creates (``long`` -> ``bigint``,
   ``char`` with a length -> ``char(n)``, ...), so that DaCHS' declared type equals the on-disk one.
-- Mixed-case names (``objectId``) are created quoted by lsst-felis on PostgreSQL, so they are
-  declared as DaCHS delimited identifiers (``quoted/objectId``); in ADQL they are written
-  ``"objectId"``. All-lower-case names stay regular identifiers.
+- Every column is declared as a DaCHS regular identifier under its Felis spelling (``objectId``):
+  DaCHS lists that spelling in TAP_SCHEMA and the VOTable, resolves ADQL names without regard to
+  case (``objectId``, ``OBJECTID``, ``objectid``) and writes them unquoted into SQL, where they
+  fold to the lower-case columns PostgreSQL holds (the ``catalogs`` role folds felis' quoted names;
+  :func:`idf_ops.catalogs.schema.pg_column`). A delimited ``"objectId"`` is case-sensitive in ADQL
+  and is not found (``"objectid"`` is).
 - Each table's main position is the column pair with UCDs ``pos.eq.ra`` / ``pos.eq.dec``. It is
   declared as a q3c index with ``metaOnly`` (the loader builds the real q3c index), which is what
   DaCHS' ADQL translator needs to turn ``CONTAINS(POINT, CIRCLE)`` into an indexed ``q3c_join``.
@@ -21,6 +24,7 @@ Mapping decisions (documented here because DaCHS and Felis differ):
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
@@ -31,16 +35,20 @@ from pydantic import ValidationError
 
 from idf_core.errors import BadInput
 from idf_core.facts import TAP_SERVED_RENAMES
+from idf_ops.catalogs.schema import pg_column
 
 __all__ = [
     "DACHS_TYPES",
     "DEFAULT_TABLE_RENAMES",
     "default_felis_path",
+    "felis_spellings",
     "generate_rd",
     "load_felis_schema",
     "parse_served_names",
     "position_columns",
+    "respell_tableset",
     "served_names",
+    "spelling_sql",
     "write_if_changed",
 ]
 
@@ -108,8 +116,8 @@ def load_felis_schema(path: Path) -> Schema:
 
 
 def _dachs_name(name: str) -> str:
-    """Regular identifiers stay as they are; mixed-case names become DaCHS delimited identifiers."""
-    return name if name == name.lower() else f"quoted/{name}"
+    """The Felis spelling, declared as a regular (case-insensitive) identifier."""
+    return name
 
 
 def _dachs_type(column: Column, table: Table, path: Path) -> str:
@@ -135,7 +143,7 @@ def position_columns(table: Table) -> tuple[str, str] | None:
 
 
 def _sql_ident(name: str) -> str:
-    return name if name == name.lower() else f'"{name}"'
+    return pg_column(name)
 
 
 def _column_element(parent: ET.Element, column: Column, table: Table, path: Path) -> None:
@@ -262,3 +270,69 @@ def parse_served_names(text: str | None) -> dict[str, str] | None:
     ):
         raise BadInput("--served-names: must be a JSON object of table name -> served name (strings).")
     return value
+
+
+_REGULAR_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def felis_spellings(schema: Schema, renames: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Served qualified table name (lower case) -> {lower-case column name: Felis spelling}."""
+    names = served_names(schema, renames)
+    spellings: dict[str, dict[str, str]] = {}
+    for table in schema.tables:
+        qualified = f"{schema.name}.{names[table.name]}".lower()
+        spellings[qualified] = {column.name.lower(): column.name for column in table.columns}
+    return spellings
+
+
+def spelling_sql(schema: Schema, renames: dict[str, str] | None = None) -> str:
+    """SQL giving TAP_SCHEMA.columns the Felis spelling of every mixed-case column.
+
+    DaCHS 2.7 writes regular identifiers lower-case into TAP_SCHEMA (``tap.rd``: ``col.name.lower()``)
+    although it resolves them in any case; clients (pyvo, the Portal) show TAP_SCHEMA, so the
+    spelling of the schema (``objectId``) is put back after every ``dachs imp``.
+    """
+    rows = []
+    for table, columns in sorted(felis_spellings(schema, renames).items()):
+        for lower, felis in sorted(columns.items()):
+            if lower == felis:
+                continue
+            if not _REGULAR_IDENTIFIER.match(felis) or not _REGULAR_IDENTIFIER.match(table.replace(".", "_")):
+                raise BadInput(f"{table}.{felis}: not an ADQL regular identifier; fix the Felis schema.")
+            rows.append(f"('{table}', '{felis}')")
+    if not rows:
+        return "SELECT 0;\n"
+    values = ",\n  ".join(rows)
+    return (
+        "UPDATE tap_schema.columns AS c SET column_name = f.felis\n"  # noqa: S608 - names checked above
+        f"FROM (VALUES\n  {values}\n) AS f(table_name, felis)\n"
+        "WHERE c.table_name = f.table_name AND c.column_name = lower(f.felis);\n"
+    )
+
+
+_COLUMN_NAME = re.compile(r"(<column\b[^>]*>\s*<name>)([^<]+)(</name>)")
+_TABLE_NAME = re.compile(r"<table\b[^>]*>\s*<name>([^<]+)</name>")
+
+
+def respell_tableset(document: str, schema: Schema, renames: dict[str, str] | None = None) -> str:
+    """The VOSI tableset DaCHS writes, with the Felis spelling of every column name.
+
+    DaCHS' tableset writer lower-cases regular identifiers like its TAP_SCHEMA writer (see
+    :func:`spelling_sql`); a text substitution keeps every other byte (namespace prefixes that
+    ``xsi:type`` values refer to would not survive an XML round trip through ElementTree).
+    """
+    spellings = felis_spellings(schema, renames)
+    pieces = re.split(r"(?=<table\b)", document)
+    out = []
+    for piece in pieces:
+        found = _TABLE_NAME.match(piece)
+        columns = spellings.get(found.group(1).strip().lower(), {}) if found else {}
+        out.append(
+            _COLUMN_NAME.sub(
+                lambda m, cols=columns: m.group(1) + cols.get(m.group(2).strip(), m.group(2)) + m.group(3),
+                piece,
+            )
+            if columns
+            else piece
+        )
+    return "".join(out)

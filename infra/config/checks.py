@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from idf_core.facts import SCALE_STACK_PREFIX, is_scale_stack
 from infra.config.models import (
     EXT4_OVERHEAD_FRACTION,
     LOCAL_SSD_PARTITION_BYTES,
@@ -354,6 +355,33 @@ def check_butler(cfg: StackConfig) -> Iterator[Problem]:
         )
 
 
+def check_phalanx_host(cfg: StackConfig) -> Iterator[Problem]:
+    """The Science Platform is served on the stack's public host: Phalanx needs idf:dns."""
+    if cfg.phalanx is not None and cfg.dns is None:
+        yield Problem(
+            "config.idf:phalanx",
+            "the Science Platform needs a public host (its fqdn, certificate and ingress address); "
+            "declare idf:dns or remove idf:phalanx",
+        )
+
+
+def check_reaper(cfg: StackConfig) -> Iterator[Problem]:
+    """The reaper lives on a permanent stack and destroys in another project (the scale tests')."""
+    if cfg.reaper is None:
+        return
+    if cfg.meta.temporary:
+        yield Problem(
+            "config.idf:reaper",
+            "a temporary stack cannot hold the reaper (it would be reaped with it); declare it on dev",
+        )
+    if cfg.reaper.target_project == cfg.gcp_project:
+        yield Problem(
+            "config.idf:reaper.target_project",
+            f"is this stack's own project {cfg.gcp_project!r}: the reaper may destroy only in the "
+            "project of the temporary scale-test stacks; name that project",
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # qserv and kubernetes
 # --------------------------------------------------------------------------------------------
@@ -410,6 +438,22 @@ def check_qserv_worker_storage(cfg: StackConfig) -> Iterator[Problem]:
         )
 
 
+def check_scale_catalog(cfg: StackConfig) -> Iterator[Problem]:
+    """The generated scale catalog belongs to a temporary scale-test stack with Qserv (its Indexed Job
+    runs on the Qserv workers and writes to the stack's prefix of the shared staging bucket)."""
+    if cfg.scale_catalog is None:
+        return
+    key = "config.idf:scale_catalog"
+    if not cfg.meta.temporary or not is_scale_stack(cfg.stack):
+        yield Problem(
+            key,
+            f"only a temporary scale-test stack ({SCALE_STACK_PREFIX}*, idf:meta.temporary: true) "
+            "generates a scale catalog; remove the section",
+        )
+    if cfg.qserv is None:
+        yield Problem(key, "the generator runs on the Qserv worker pool; declare idf:qserv")
+
+
 def check_qserv_namespace(cfg: StackConfig) -> Iterator[Problem]:
     """The Qserv namespace is declared (with its quota) in idf:kubernetes."""
     if cfg.qserv is not None and cfg.qserv.namespace not in cfg.kubernetes.namespaces:
@@ -445,9 +489,12 @@ CHECKS: tuple[Check, ...] = (
     _check(check_temporary_stack, "meta", "node_pools", "cloudsql", "buckets"),
     _check(check_buckets, "buckets"),
     _check(check_butler, "cloudsql", "buckets", "butler_reference"),
+    _check(check_phalanx_host, "phalanx", "dns"),
+    _check(check_reaper, "reaper", "meta", "gcp_project"),
     _check(check_qserv_pools, "qserv", "node_pools"),
     _check(check_qserv_worker_storage, "qserv", "node_pools"),
     _check(check_qserv_namespace, "qserv", "kubernetes"),
+    _check(check_scale_catalog, "scale_catalog", "meta", "qserv"),
 )
 
 

@@ -11,7 +11,9 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from idf_core.qserv_ingest import DP01_SEED_URI
 
 __all__ = [
     "EXT4_OVERHEAD_FRACTION",
@@ -24,14 +26,21 @@ __all__ = [
     "ButlerReferenceConfig",
     "CloudSqlConfig",
     "DnsConfig",
+    "ExternalS3Config",
     "FirewallRuleConfig",
+    "GitHubAuthConfig",
     "GkeConfig",
+    "ImagesConfig",
     "KubernetesConfig",
     "MetaConfig",
     "NamespaceQuota",
     "NetworkConfig",
     "NodePoolConfig",
+    "PandaConfig",
+    "PhalanxConfig",
     "QservConfig",
+    "ReaperConfig",
+    "ScaleCatalogConfig",
     "StackConfig",
     "StackFile",
     "Taint",
@@ -290,6 +299,14 @@ class BucketConfig(_Model):
     delete_after_days: int | None = Field(
         default=None, gt=0, title="Delete after (days)", description="Age before deletion (staging)."
     )
+    expected_size_gb: float | None = Field(
+        default=None,
+        ge=0,
+        title="Expected size (GB)",
+        description="Data the bucket is expected to hold, for the cost estimate (`idf cost`). Unset: "
+        "the documented default of its role for the stack's data preview (idf_ops/cost/volumes.py: "
+        "seed Appendix B dataset counts x typical file sizes; the DP0.1 catalog volume).",
+    )
 
 
 class DnsConfig(_Model):
@@ -363,6 +380,288 @@ class QservConfig(_Model):
     )
 
 
+class ScaleCatalogConfig(_Model):
+    """The scale test's generated catalog (infra/qserv_ingest.py ScaleCatalogGenerator): an Indexed Job
+    on the stack's Qserv worker nodes, one completion per chunk of ``percent_of_dr1`` % of DR1's
+    footprint, writing to the stack's own prefix of the staging bucket; the ingest Job follows it.
+    Rendered by the sizing model (`idf scale render-stack`)."""
+
+    percent_of_dr1: float = Field(
+        gt=0, le=100, title="Percent of DR1", description="Catalog size generated (chunks of the footprint)."
+    )
+    parallelism: int = Field(
+        ge=1,
+        le=10_000,
+        title="Parallel pods",
+        description="Single-core generator pods at once (sizing model: one per 2 worker vCPUs).",
+    )
+    seed_uri: str = Field(
+        default=DP01_SEED_URI,
+        pattern=r"^gs://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]/([A-Za-z0-9._-]+/)+$",
+        title="Seed",
+        description="gs:// folder of dp01's catalogs as Parquet (<table>.parquet): the seed patch.",
+    )
+    timeout_hours: float = Field(
+        gt=0,
+        le=72,
+        title="Generation timeout (h)",
+        description="How long `pulumi up` waits for the generator Job to complete before the ingest Job "
+        "(sizing model: 1.5 x the generation hours at measured rates, at least 1).",
+    )
+
+
+_PINNED_IMAGE = r"^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[0-9a-f]{64}$"
+
+
+def _real_digest(value: str) -> str:
+    if set(value.rsplit("sha256:", 1)[-1]) == {"0"}:
+        raise ValueError(
+            "the all-zero sha256 is a placeholder no registry serves; record the image's real digest "
+            "(`docker buildx imagetools inspect NAME:TAG`)"
+        )
+    return value
+
+
+PinnedImage = Annotated[str, Field(pattern=_PINNED_IMAGE), AfterValidator(_real_digest)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$"), AfterValidator(_real_digest)]
+# The repository each key must name (the tag the code was written against is in infra/images.py).
+_IMAGE_REPOSITORIES = {
+    "qserv_ingest": "qserv/ingest",
+    "htcondor_cm": "htcondor/cm",
+    "htcondor_submit": "htcondor/submit",
+    "htcondor_execute": "htcondor/execute",
+}
+
+
+class ImagesConfig(_Model):
+    """Digests of what the program cannot resolve from the machines that build this repository:
+    upstream images as ``name:tag@sha256:<64 hex>`` and the Pulumi CLI tarball baked into the
+    idf-ops image (infra/images.py). No defaults: a stack whose workload needs a key that is not set
+    is planned without that workload (with a warning) and refused by a real `pulumi up`."""
+
+    qserv_ingest: PinnedImage | None = Field(
+        default=None,
+        title="Qserv ingest image",
+        description="Rubin's ingest workflow image, `qserv/ingest:<tag>@sha256:<digest>`; needed by the "
+        "ingest Job of a stack with idf:qserv and a qserv_ingest bucket. "
+        "`docker buildx imagetools inspect qserv/ingest:2023.1.1-rc2`.",
+    )
+    htcondor_cm: PinnedImage | None = Field(
+        default=None,
+        title="HTCondor central manager image",
+        description="`htcondor/cm:<tag>@sha256:<digest>`; needed by a stack with a batch pool. "
+        "`docker buildx imagetools inspect htcondor/cm:24.0.7-el9`.",
+    )
+    htcondor_submit: PinnedImage | None = Field(
+        default=None,
+        title="HTCondor access point image",
+        description="`htcondor/submit:<tag>@sha256:<digest>`; needed by a stack with a batch pool. "
+        "`docker buildx imagetools inspect htcondor/submit:24.0.7-el9`.",
+    )
+    htcondor_execute: PinnedImage | None = Field(
+        default=None,
+        title="HTCondor execute point image",
+        description="`htcondor/execute:<tag>@sha256:<digest>`; needed by a stack with a batch pool. "
+        "`docker buildx imagetools inspect htcondor/execute:24.0.7-el9`.",
+    )
+    pulumi_cli_sha256: Sha256 | None = Field(
+        default=None,
+        title="Pulumi CLI tarball SHA-256",
+        description="SHA-256 (64 hex) of pulumi-v<version>-linux-x64.tar.gz at "
+        "infra.images.PULUMI_CLI_VERSION, checked by the idf-ops image build when set; unset, the "
+        "build checks the tarball against the checksums file of the release on GitHub. "
+        "`curl -fsSL https://get.pulumi.com/releases/sdk/pulumi-<version>-checksums.txt | grep linux-x64`.",
+    )
+
+    @model_validator(mode="after")
+    def _names_match(self) -> ImagesConfig:
+        for key, repository in _IMAGE_REPOSITORIES.items():
+            value = getattr(self, key)
+            if value is not None and value.split(":", 1)[0] != repository:
+                raise ValueError(
+                    f"{key}: {value!r} is not an image of {repository}; "
+                    f"pin {repository}:<tag>@sha256:<digest>"
+                )
+        return self
+
+
+class GitHubAuthConfig(_Model):
+    """GitHub as the identity provider of the Science Platform (Gafaelfawr's GitHub OAuth App).
+
+    The client id is public and lives here; the client secret is a Google Secret Manager secret
+    whose container the program creates and whose value a person adds (runbooks/pulumi.md)."""
+
+    client_id: str = Field(
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        title="OAuth client id",
+        description="Client id of the GitHub OAuth App registered for the stack's public host.",
+    )
+    organization: str = Field(
+        pattern=r"^[A-Za-z0-9-]{1,39}$",
+        title="GitHub organization",
+        description="Organization whose team members get access (Gafaelfawr groupMapping).",
+    )
+    team: str = Field(
+        pattern=r"^[a-z0-9_-]{1,100}$",
+        title="GitHub team slug",
+        description="Team (slug) of that organization granted notebooks, the Portal and TAP.",
+    )
+
+
+# Phalanx applications a stack may enable (Phalanx's application names).
+PhalanxApplication = Literal["gafaelfawr", "nublado", "tap", "portal", "datalinker", "ssotap", "hips", "mobu"]
+
+
+def _seed_applications() -> list[PhalanxApplication]:
+    """The seed's Science Platform (§2.1.3): login, notebooks, TAP, the Portal, and datalinks."""
+    return ["gafaelfawr", "nublado", "tap", "portal", "datalinker"]
+
+
+class PhalanxConfig(_Model):
+    """The Science Platform through Rubin's deployment engine, Phalanx (Argo CD app-of-apps).
+
+    Everything upstream is referenced at a pinned version: the argo-helm `argo-cd` chart (fetched
+    by Helm at deploy time) and the lsst-sqre/phalanx revision the app-of-apps syncs."""
+
+    environment: Name = Field(
+        title="Phalanx environment",
+        description="Name of our Phalanx environment (`values-<environment>.yaml`, Vault path).",
+    )
+    repo_url: str = Field(
+        default="https://github.com/lsst-sqre/phalanx.git",
+        pattern=r"^https://[A-Za-z0-9./_-]+\.git$",
+        title="Phalanx repository",
+        description="Git repository Argo CD syncs (lsst-sqre/phalanx, or a fork holding our values).",
+    )
+    target_revision: str = Field(
+        pattern=r"^[0-9a-f]{40}$",
+        title="Phalanx revision",
+        description="Commit (40 hex digits) of the repository: never a branch, so a sync is reviewed.",
+    )
+    argocd_chart_version: str = Field(
+        default="10.2.2",
+        pattern=r"^\d+\.\d+\.\d+$",
+        title="Argo CD chart version",
+        description="Exact version of the argo-helm `argo-cd` chart (the one Phalanx pins).",
+    )
+    argocd_chart_repo: str = Field(
+        default="https://argoproj.github.io/argo-helm",
+        pattern=r"^https://",
+        title="Argo CD chart repository",
+        description="Helm repository of the `argo-cd` chart (fetched at deploy time, never copied).",
+    )
+    applications: list[PhalanxApplication] = Field(
+        default_factory=_seed_applications,
+        min_length=1,
+        title="Applications",
+        description="Phalanx applications enabled in the environment (Gafaelfawr always).",
+    )
+    vault_url: str = Field(
+        default="https://vault.lsst.cloud/",
+        pattern=r"^https://",
+        title="Vault URL",
+        description="Vault server holding the environment's secrets (Phalanx reads secrets from Vault).",
+    )
+    vault_path_prefix: str = Field(
+        pattern=r"^secret/phalanx/[a-z0-9-]+$",
+        title="Vault path prefix",
+        description="KV v2 path of the environment's secrets, e.g. secret/phalanx/idf-dp01.",
+    )
+    github: GitHubAuthConfig = Field(title="GitHub login", description="Gafaelfawr's GitHub OAuth App.")
+
+
+class PandaConfig(_Model):
+    """The PanDA server DP0.2 runs are submitted to with ctrl_bps_panda (`idf batch submit --wms
+    panda`). Authentication is OIDC through the VO's IAM: each person gets their own token
+    (runbooks/batch.md); no secret is ever stack config."""
+
+    server_url: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/server/panda$",
+        title="PanDA server URL",
+        description="HTTPS URL of the PanDA server API (PANDA_URL_SSL, PANDA_URL).",
+    )
+    cache_url: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/server/panda$",
+        title="PanDA cache URL",
+        description="HTTPS URL of the PanDA file cache (PANDACACHE_URL).",
+    )
+    monitor_url: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
+        title="PanDA monitor",
+        description="BigPanDA monitor.",
+    )
+    idds_server: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/idds$",
+        title="iDDS server",
+        description="HTTPS URL of the iDDS server the workflow is registered with (iddsServer).",
+    )
+    queue: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        title="PanDA queue",
+        description="PanDA queue (computing site) the jobs run on: BPS computeSite and queue.",
+    )
+    auth_vo: str = Field(
+        default="Rubin", pattern=r"^[A-Za-z0-9_.-]{1,64}$", title="OIDC VO", description="PANDA_AUTH_VO."
+    )
+    auth: Literal["oidc"] = Field(default="oidc", title="Authentication", description="PANDA_AUTH.")
+
+
+class ReaperConfig(_Model):
+    """The scale-test reaper (infra/reaper.py): a Cloud Scheduler trigger of a Cloud Run job that
+    runs `idf scale reap --unattended`, as a service account that may destroy only in the scale-test
+    project and write only the Pulumi state of `qserv-scale*` stacks. Declared on a permanent stack."""
+
+    target_project: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+        title="Scale-test project",
+        description="GCP project of the temporary scale-test stacks and of nothing else: the only "
+        "project where the reaper's destroy role is granted.",
+    )
+    state_bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$",
+        title="Pulumi state bucket",
+        description="GCS bucket of the Pulumi state backend (gs://<bucket>), in this stack's project; "
+        "the reaper writes only the objects of scale-test stacks in it.",
+    )
+    schedule: str = Field(
+        default="*/15 * * * *",
+        pattern=r"^\S+ \S+ \S+ \S+ \S+$",
+        title="Schedule",
+        description="Cron schedule of the reaper (Cloud Scheduler, unix-cron format).",
+    )
+    time_zone: str = Field(default="Etc/UTC", title="Time zone", description="Time zone of the schedule.")
+    alert_notification_channels: list[str] = Field(
+        min_length=1,
+        title="Alert channels",
+        description="Cloud Monitoring notification channels (projects/<p>/notificationChannels/<id>) "
+        "alerted on every reaper action and when the reaper stops reporting.",
+    )
+    billing_account_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$",
+        title="Billing account",
+        description="Billing account of the scale stacks' budgets (destroying a budget needs a role "
+        "on it); none if the scale stacks declare no idf:budget.",
+    )
+    cpu: int = Field(default=1, ge=1, le=4, title="vCPUs", description="vCPUs of the reaper task.")
+    memory_mib: int = Field(default=1024, ge=512, le=8192, title="Memory (MiB)", description="Task memory.")
+    timeout_minutes: int = Field(
+        default=60,
+        ge=10,
+        le=1440,
+        title="Timeout (minutes)",
+        description="Longest run: a 40-node destroy takes tens of minutes; a later run that meets the "
+        "stack lock reports it and the next one retries.",
+    )
+    expected_run_seconds: int = Field(
+        default=90,
+        gt=0,
+        title="Expected run (s)",
+        description="Average duration of a run that destroys nothing (container start, Pulumi CLI, "
+        "stack listing): what the cost estimate bills per run.",
+    )
+
+
 class NamespaceQuota(_Model):
     """A namespace and its resource quota."""
 
@@ -386,6 +685,39 @@ class ButlerReferenceConfig(_Model):
     readonly_config: str = Field(title="Read-only config", description="URI of the read-only butler.yaml.")
     registry_host: str = Field(title="Registry host", description="PostgreSQL host of the registry.")
     registry_database: str = Field(title="Registry database", description="Registry database name.")
+
+
+class ExternalS3Config(_Model):
+    """An S3-compatible store outside GCP (NCSA) holding the lesser-used Butler collections: the
+    seed's mitigation of storage cost (§2.3, §4.1). The keys are never stack config: the program
+    creates a Secret Manager secret (``keys_secret_id``) and a person adds its value, a JSON object
+    ``{"access_key_id": ..., "secret_access_key": ...}`` (runbooks/pulumi.md)."""
+
+    endpoint_url: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
+        title="S3 endpoint",
+        description="HTTPS endpoint of the S3 service (lsst-resources: S3_ENDPOINT_URL / profile URL).",
+    )
+    bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", title="Bucket", description="Bucket of the datastore."
+    )
+    prefix: str = Field(
+        default="repo",
+        pattern=r"^[A-Za-z0-9._/-]{1,200}$",
+        title="Prefix",
+        description="Path of the datastore root inside the bucket.",
+    )
+    profile: Name = Field(
+        default="ncsa",
+        title="lsst-resources profile",
+        description="Profile of the `s3://<profile>@bucket/` URIs (LSST_RESOURCES_S3_PROFILE_<profile>).",
+    )
+    keys_secret_id: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,255}$",
+        title="Keys secret",
+        description="Secret Manager secret id (in the stack's project) holding the S3 keys; its value is "
+        "added by a person, never written in a stack file.",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,11 +755,48 @@ class StackConfig(_Model):
         title="Butler reference",
         description="Butler of another stack, for stacks without their own registry and buckets.",
     )
+    butler_external_s3: ExternalS3Config | None = Field(
+        default=None,
+        alias="idf:butler_external_s3",
+        title="External S3 datastore",
+        description="S3 store outside GCP (NCSA) for lesser-used Butler collections; keys in Secret Manager.",
+    )
     dns: DnsConfig | None = Field(default=None, alias="idf:dns", title="DNS", description="Public host.")
     budget: BudgetConfig | None = Field(
         default=None, alias="idf:budget", title="Budget", description="Billing budget alert."
     )
     qserv: QservConfig | None = Field(default=None, alias="idf:qserv", title="Qserv", description="Qserv.")
+    reaper: ReaperConfig | None = Field(
+        default=None,
+        alias="idf:reaper",
+        title="Scale-test reaper",
+        description="The scheduled reaper of expired scale-test stacks (a permanent stack holds it).",
+    )
+    scale_catalog: ScaleCatalogConfig | None = Field(
+        default=None,
+        alias="idf:scale_catalog",
+        title="Scale catalog",
+        description="The generated catalog of a temporary scale-test stack and its ingest.",
+    )
+    phalanx: PhalanxConfig | None = Field(
+        default=None,
+        alias="idf:phalanx",
+        title="Phalanx",
+        description="The Science Platform (Argo CD + Phalanx app-of-apps); needs idf:dns.",
+    )
+    panda: PandaConfig | None = Field(
+        default=None,
+        alias="idf:panda",
+        title="PanDA",
+        description="The PanDA server, queue and OIDC settings of `idf batch submit --wms panda`.",
+    )
+    images: ImagesConfig = Field(
+        default_factory=ImagesConfig,
+        alias="idf:images",
+        title="Image digests",
+        description="Digests the program cannot resolve offline: upstream images and the Pulumi CLI "
+        "tarball of the idf-ops image (runbooks/pulumi.md, 'Before the first pulumi up').",
+    )
     kubernetes: KubernetesConfig = Field(
         default_factory=KubernetesConfig,
         alias="idf:kubernetes",

@@ -27,6 +27,10 @@ Why each rule exists (threat model in ``runbooks/security.md``):
 - pods stay in their containers: no privileged container, host namespace or host path, except
   the two narrow, named allowances of the Qserv local-SSD setup (:data:`POD_HOST_ACCESS_ALLOWANCES`);
   every image is pinned to a version;
+- Jobs and pods run an image pinned by digest, with a Workload Identity of their own;
+- the keys of the external S3 store (NCSA) are never in plain text in a resource;
+- upstream software fetched at deploy time (the qserv-operator manifest, Helm charts) is one
+  reviewed release: an exact version, and for a downloaded file its SHA-256;
 - Qserv workers whose pool pays for local NVMe SSDs keep their data on them (the sizing and cost
   model assume it; docs/sizing.md).
 """
@@ -59,6 +63,7 @@ from pulumi_policy import (
 )
 
 from idf_core.facts import SCALE_STACK_PREFIX, STATEFUL_TYPES, is_scale_stack
+from infra.tap_egress import TAP_NAMESPACE
 
 __all__ = [
     "DEV_STACKS",
@@ -273,8 +278,9 @@ def _iam_members(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str
 
 
 def _is_iam_type(resource_type: str) -> bool:
-    # The class part of the token: ``gcp:projects/iAMMember:IAMMember`` -> ``IAMMember``.
-    return bool(re.search(r":[A-Za-z0-9]*IAM(Member|Binding|Policy)$", resource_type))
+    # The class part of the token: ``gcp:projects/iAMMember:IAMMember`` -> ``IAMMember``; newer
+    # resources spell it ``Iam`` (``gcp:secretmanager/secretIamMember:SecretIamMember``).
+    return bool(re.search(r":[A-Za-z0-9]*(IAM|Iam)(Member|Binding|Policy)$", resource_type))
 
 
 Validation = Callable[[ResourceValidationArgs, ReportViolation], None]
@@ -730,6 +736,46 @@ def _firewall_qserv_private_only(args: ResourceValidationArgs, report: ReportVio
         )
 
 
+def _admits(source: str, cidr: str) -> bool:
+    """Whether source range ``source`` overlaps ``cidr`` (a range that cannot be read counts)."""
+    try:
+        return ipaddress.ip_network(source, strict=False).overlaps(ipaddress.ip_network(cidr, strict=False))
+    except (TypeError, ValueError):
+        return True
+
+
+def _firewall_webhooks_from_control_plane(args: StackValidationArgs, report: ReportViolation) -> None:
+    """The rule that lets the GKE control plane call webhooks on the nodes' webhook ports
+    (infra/gke.py) admits the stack's control-plane ranges (masterIpv4CidrBlock) and nothing else:
+    a rule opening those ports to a source that reaches the control-plane range must name it alone.
+    (In-VPC rules whose sources do not overlap it, such as node-to-node ranges, are other rules.)"""
+    # The program's own ports, loaded when the rule runs (it brings in pulumi_gcp).
+    from infra.gke import CONTROL_PLANE_WEBHOOK_PORTS  # noqa: PLC0415
+
+    control_planes = {
+        str(cidr)
+        for r in args.resources
+        if r.resource_type == GKE_CLUSTER
+        and (cidr := _get(r.props, "privateClusterConfig", "masterIpv4CidrBlock"))
+    }
+    for resource in args.resources:
+        if resource.resource_type != FIREWALL or not _is_active_ingress(resource.props):
+            continue
+        allows = _as_list(resource.props.get("allows"))
+        ports = sorted(p for p in CONTROL_PLANE_WEBHOOK_PORTS if any(_opens_port(a, p) for a in allows))
+        sources = {str(r) for r in _as_list(resource.props.get("sourceRanges"))}
+        if not ports or not any(_admits(s, cp) for s in sources for cp in control_planes):
+            continue
+        others = sorted(sources - control_planes)
+        if others:
+            report(
+                f"opens the webhook port(s) {', '.join(f'tcp:{p}' for p in ports)} to the GKE control "
+                f"plane ({', '.join(sorted(control_planes))}) and to {', '.join(others)}; only the control "
+                "plane calls webhooks: set sourceRanges to the cluster's master_ipv4_cidr_block alone.",
+                resource.urn,
+            )
+
+
 def _labels_stack_owner(args: ResourceValidationArgs, report: ReportViolation) -> None:
     labels = _labels_of_args(args)
     if labels is None:
@@ -813,6 +859,18 @@ def _pod_host_access(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 
 _PINNED_TAG = re.compile(r"^[^@]+:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
+# The all-zero sha256: a placeholder no registry serves, so it pins nothing anyone reviewed.
+_ZERO_DIGEST = "@sha256:" + "0" * 64
+
+
+def placeholder_digest(image: str) -> str | None:
+    """A violation message when ``image`` is pinned to the all-zero placeholder digest."""
+    if _ZERO_DIGEST in image:
+        return (
+            f"image {image!r} is pinned to the all-zero placeholder digest, which pins nothing: "
+            "record the real one (`docker buildx imagetools inspect NAME:TAG`)."
+        )
+    return None
 
 
 def _images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -821,6 +879,9 @@ def _images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> Non
         return
     for container in _containers(spec):
         image = str(container.get("image") or "")
+        if (problem := placeholder_digest(image)) is not None:
+            report(f"container {container.get('name')}: {problem}", args.urn)
+            continue
         if "@sha256:" in image:
             continue
         last = image.rsplit("/", 1)[-1]  # a registry port (host:5000/x) is not a tag
@@ -831,6 +892,313 @@ def _images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> Non
                 "'latest') or a digest, so a node pulls what was reviewed.",
                 args.urn,
             )
+
+
+# --- batch pods: pinned by digest, Workload Identity ----------------------------------------
+# Jobs and bare pods run once with the credentials of their service account (the Butler bootstrap
+# writes the datastore and the registry): what they run must be exactly what was reviewed (a tag
+# can be re-pushed, a digest cannot), and what they may touch must come from a Workload Identity
+# binding of their own, never from the namespace's `default` service account or the node.
+# Deployments and StatefulSets too: the HTCondor pool's daemons (infra/batch_htcondor.py) are.
+BATCH_POD_TYPES = (
+    "kubernetes:core/v1:Pod",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+)
+K8S_SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
+_IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def _batch_pods_pinned_with_workload_identity(args: StackValidationArgs, report: ReportViolation) -> None:
+    identities = {
+        (str(_get(r.props, "metadata", "namespace") or "default"), str(_get(r.props, "metadata", "name")))
+        for r in args.resources
+        if r.resource_type == K8S_SERVICE_ACCOUNT
+        and WORKLOAD_IDENTITY_ANNOTATION in (_get(r.props, "metadata", "annotations") or {})
+    }
+    for r in args.resources:
+        spec = _pod_spec(r.resource_type, r.props) if r.resource_type in BATCH_POD_TYPES else None
+        if spec is None:
+            continue
+        kind = r.resource_type.rsplit(":", 1)[-1]
+        namespace = str(_get(r.props, "metadata", "namespace") or "default")
+        where = f"{kind} {namespace}/{_get(r.props, 'metadata', 'name') or r.name}"
+        for container in _containers(spec):
+            image = str(container.get("image") or "")
+            if not _IMAGE_DIGEST.search(image):
+                report(
+                    f"{where}: container {container.get('name')} runs image {image!r}: pin it by digest "
+                    "(image@sha256:<64 hex>), a tag can be re-pushed.",
+                    r.urn,
+                )
+        account = spec.get("serviceAccountName")
+        if not account or account == "default" or (namespace, str(account)) not in identities:
+            report(
+                f"{where}: runs as service account {account or 'default'!r}, which is not a Kubernetes "
+                f"service account of the stack annotated {WORKLOAD_IDENTITY_ANNOTATION} in {namespace}: "
+                "give it a Workload Identity of its own.",
+                r.urn,
+            )
+
+
+# --- S3 keys (the external NCSA store) -------------------------------------------------------
+# The keys of an S3 store are a Secret Manager secret or a Kubernetes Secret, read through
+# secretKeyRef: never a container's literal env value, a ConfigMap, or a URL with user info
+# (lsst-resources profile URLs carry both keys as the user info before the host).
+_S3_KEY_ENV = re.compile(
+    r"^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LSST_RESOURCES_S3_PROFILE_\w+)$"
+)
+_URL_WITH_KEYS = re.compile(r"https?://[^/\s:@]+:[^/\s@]+@")
+_S3_KEY_WORDS = re.compile(r"(?i)aws_secret_access_key|secret_access_key")
+
+
+def _strings(value: Any, path: str) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from _strings(child, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _strings(child, f"{path}[{i}]")
+
+
+def _s3_keys_not_plain_text(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == "kubernetes:core/v1:Secret":
+        return  # where keys belong (its values are Pulumi secrets)
+    spec = _pod_spec(args.resource_type, args.props)
+    for container in _containers(spec) if spec is not None else []:
+        for env in _as_list(container.get("env")):
+            if isinstance(env, Mapping) and _S3_KEY_ENV.match(str(env.get("name"))) and "value" in env:
+                report(
+                    f"container {container.get('name')} sets {env.get('name')} to a literal value: S3 keys "
+                    "come from a Secret (valueFrom.secretKeyRef), never the manifest.",
+                    args.urn,
+                )
+    for where, text in _strings(args.props, ""):
+        if _URL_WITH_KEYS.search(text):
+            report(
+                f"{where} holds a URL with user:password in it (S3 keys in plain text); use a Secret.",
+                args.urn,
+            )
+        elif args.resource_type == "kubernetes:core/v1:ConfigMap" and _S3_KEY_WORDS.search(text):
+            report(f"ConfigMap {where} names an S3 secret access key: keys belong in a Secret.", args.urn)
+
+
+# --- upstream manifests and charts fetched at deploy time -----------------------------------
+# A resource of the program that downloads something (infra/qserv_operator.py
+# VerifiedOperatorManifest): a Pulumi dynamic resource with a `url` input.
+DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
+# YAML groups applied by the Kubernetes provider; a URL in `files` is fetched with no digest check.
+K8S_YAML_GROUPS = ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile")
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+# Argo CD's Application (infra/argocd.py: the Phalanx app-of-apps).
+ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+_GIT_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# A ref that names a moving target, never a release.
+_MOVING_REFS = frozenset({"main", "master", "head", "latest", "develop", "stable", "tip"})
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$|^\d{4}\.\d+\.\d+(-rc\d+)?$")
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+def _upstream_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """What the program fetches at deploy time is one reviewed release: a version and a digest."""
+    props = args.props
+    if args.resource_type == DYNAMIC_RESOURCE and "url" in props:
+        version = str(props.get("version") or "")
+        url = str(props.get("url") or "")
+        if not _SHA256.match(str(props.get("sha256") or "")):
+            report(
+                f"downloads {url!r} without a SHA-256 pin (sha256 {props.get('sha256')!r}); pin the "
+                "published file's digest so a changed upstream file is refused before it is applied.",
+                args.urn,
+            )
+        if not _EXACT_VERSION.match(version) or version.lower() in _MOVING_REFS or f"/{version}/" not in url:
+            report(
+                f"downloads {url!r} at version {version!r}: pin an exact release tag and fetch the "
+                "file from that tag (a branch moves under the digest).",
+                args.urn,
+            )
+    elif args.resource_type in K8S_YAML_GROUPS:
+        for entry in _as_list(props.get("files")):
+            if _is_url(entry):
+                report(
+                    f"applies {entry!r} straight from the network, unverified; download it through "
+                    "infra/qserv_operator.py's VerifiedOperatorManifest (version + sha256) and pass "
+                    "the verified text.",
+                    args.urn,
+                )
+    elif args.resource_type in HELM_TYPES:
+        version = str(props.get("version") or "")
+        chart = str(props.get("chart") or "")
+        if _is_url(chart):
+            report(
+                f"installs the chart archive {chart!r} by URL; name the chart in its repository at an "
+                "exact version instead.",
+                args.urn,
+            )
+        elif not _EXACT_VERSION.match(version):
+            report(
+                f"installs chart {chart!r} at version {version!r}: pin an exact chart version (no "
+                "range, no default-to-latest), so what runs is what was reviewed.",
+                args.urn,
+            )
+        repo = _get(props, "repositoryOpts", "repo")
+        if repo is not None and not str(repo).startswith("https://"):
+            report(
+                f"fetches chart {chart!r} from {repo!r}: use the chart repository's https:// URL.",
+                args.urn,
+            )
+    elif args.resource_type == ARGO_APPLICATION:
+        _argo_sources_pinned(args, report)
+
+
+def _argo_sources_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """What Argo CD syncs is fetched at sync time too: a Git source at one commit, a chart source at
+    an exact version (never a branch such as Phalanx's default `main`)."""
+    spec = _get(args.props, "spec")
+    for source in [_get(spec, "source"), *_as_list(_get(spec, "sources"))]:
+        if not isinstance(source, Mapping):
+            continue
+        revision = str(source.get("targetRevision") or "")
+        chart = source.get("chart")
+        pinned = _EXACT_VERSION.match(revision) if chart else _GIT_COMMIT.match(revision)
+        if not pinned:
+            where = f"{source.get('repoURL')!r}" + (f" chart {chart!r}" if chart else "")
+            report(
+                f"Argo CD Application syncs {where} at targetRevision {revision!r}: pin a full "
+                "commit SHA (Git) or an exact chart version, so a sync deploys what was reviewed.",
+                args.urn,
+            )
+
+
+# --- the scale-test reaper (infra/reaper.py) ----------------------------------------------------
+IAM_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+CLOUD_RUN_JOB = "gcp:cloudrunv2/job:Job"
+
+
+def _reaper_least_privilege(args: StackValidationArgs, report: ReportViolation) -> None:
+    """The reaper may destroy in the scale-test project only, change only the node roles there,
+    write only the scale stacks' Pulumi state, read one secret, manage budgets; nothing else."""
+    from infra import reaper as rp  # noqa: PLC0415 -- the program's own lists, loaded when the rule runs
+
+    allowed_permissions = {
+        rp.DESTROY_ROLE_ID: set(rp.DESTROY_PERMISSIONS),
+        rp.IAM_CLEANUP_ROLE_ID: set(rp.IAM_CLEANUP_PERMISSIONS),
+        rp.STATE_LIST_ROLE_ID: set(rp.STATE_LIST_PERMISSIONS),
+    }
+    for role in (r for r in args.resources if r.resource_type == IAM_CUSTOM_ROLE):
+        allowed = allowed_permissions.get(str(role.props.get("roleId")))
+        extra = sorted(set(map(str, _as_list(role.props.get("permissions")))) - (allowed or set()))
+        if allowed is not None and extra:
+            report(
+                f"reaper role {role.props.get('roleId')} gains {extra}: the reaper may only delete "
+                "what a scale stack declares (infra/reaper.py DESTROY_PERMISSIONS and the two small "
+                "roles); a wider role could touch stacks that are not temporary.",
+                role.urn,
+            )
+    jobs = [
+        r for r in args.resources if r.resource_type == CLOUD_RUN_JOB and r.props.get("name") == rp.JOB_NAME
+    ]
+    home = {str(j.props.get("project")) for j in jobs}
+    for job in jobs:
+        for container in _as_list(_get(job.props, "template", "template", "containers")):
+            image = str(_get(container, "image") or "")
+            if not _IMAGE_DIGEST.search(image) or placeholder_digest(image) is not None:
+                report(
+                    f"the reaper job runs image {image!r}: run the idf-ops build's digest reference "
+                    "(infra.images.idf_ops_image), not a tag or a placeholder digest.",
+                    job.urn,
+                )
+    reaper = f"serviceAccount:{rp.REAPER_ACCOUNT_ID}@"
+    invoker = f"serviceAccount:{rp.INVOKER_ACCOUNT_ID}@"
+    for grant in (r for r in args.resources if _is_iam_type(r.resource_type)):
+        condition = str(_get(grant.props, "condition", "expression") or "")
+        for role, member in _iam_members(grant.resource_type, grant.props):  # type: ignore[assignment]
+            if member.startswith(invoker):
+                if not (grant.resource_type.startswith("gcp:cloudrunv2/") and role == rp.INVOKER_ROLE):
+                    report(
+                        f"grants {role} to the reaper's trigger {member}; it may only run the reaper "
+                        f"job ({rp.INVOKER_ROLE} on {rp.JOB_NAME}).",
+                        grant.urn,
+                    )
+                continue
+            if not member.startswith(reaper):
+                continue
+            problem = _reaper_grant_problem(
+                grant.resource_type,
+                grant.props,
+                role=role,  # type: ignore[arg-type]
+                condition=condition,
+                home=home,
+            )
+            if problem:
+                report(f"grants {role} to the reaper {member}: {problem}", grant.urn)
+
+
+def _reaper_grant_problem(
+    resource_type: str, props: Mapping[str, Any], *, role: str, condition: str, home: set[str]
+) -> str | None:
+    """Why one grant to the reaper is wider than infra/reaper.py declares, or None."""
+    if resource_type.startswith("gcp:projects/"):
+        return _reaper_project_grant(props, role=role, condition=condition, home=home)
+    if resource_type.startswith("gcp:storage/bucketIAM"):
+        return _reaper_state_grant(props, role=role, condition=condition, home=home)
+    from infra import reaper as rp  # noqa: PLC0415
+
+    secret = resource_type.startswith("gcp:secretmanager/") and role == rp.SECRET_ROLE and not condition
+    budgets = resource_type.startswith("gcp:billing/") and role == rp.BILLING_ROLE
+    if secret or budgets:
+        return None
+    return "not one of the grants infra/reaper.py declares (see its module docstring)."
+
+
+def _reaper_project_grant(
+    props: Mapping[str, Any], *, role: str, condition: str, home: set[str]
+) -> str | None:
+    from infra import reaper as rp  # noqa: PLC0415
+    from infra.iam import NODE_ROLES  # noqa: PLC0415
+
+    project = str(props.get("project") or "")
+    if project in home:
+        return (
+            f"project {project} runs the reaper and holds permanent stacks; the reaper's roles "
+            "belong in the scale-test project only."
+        )
+    if role == f"projects/{project}/roles/{rp.DESTROY_ROLE_ID}" and not condition:
+        return None
+    if role != f"projects/{project}/roles/{rp.IAM_CLEANUP_ROLE_ID}":
+        return "only the two reaper roles of infra/reaper.py may be granted on a project."
+    if condition == rp.iam_cleanup_condition(list(NODE_ROLES)):
+        return None
+    return (
+        "setIamPolicy without the condition that limits it to the node roles (infra/reaper.py "
+        f"iam_cleanup_condition): it could grant itself anything. Got {condition!r}."
+    )
+
+
+def _reaper_state_grant(props: Mapping[str, Any], *, role: str, condition: str, home: set[str]) -> str | None:
+    from infra import reaper as rp  # noqa: PLC0415
+
+    bucket = str(props.get("bucket") or "")
+    if role == rp.STATE_OBJECT_ROLE:
+        if condition == rp.state_condition(bucket):
+            return None
+        return (
+            "object access to the state bucket without the condition limiting it to the "
+            f"{SCALE_STACK_PREFIX}* stacks: the reaper would read and rewrite dp01's state. "
+            f"Got {condition!r}."
+        )
+    if any(role == f"projects/{p}/roles/{rp.STATE_LIST_ROLE_ID}" for p in home) and not condition:
+        return None
+    return f"on bucket {bucket} the reaper holds only {rp.STATE_OBJECT_ROLE} (conditioned) and the list role."
 
 
 # --- Qserv worker storage (stack-wide: the CR and its worker pool are two resources) ----------
@@ -883,6 +1251,113 @@ def _qserv_workers_on_local_ssd(args: StackValidationArgs, report: ReportViolati
                 "no-provisioner StorageClass; the claims would never bind.",
                 cr.urn,
             )
+
+
+# --- Cloud Storage FUSE (issue 11: the ingest Jobs mount their staging bucket) ---------------
+GCS_FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
+
+
+def _gcs_fuse_addon_enabled(args: StackValidationArgs, report: ReportViolation) -> None:
+    clusters = [r for r in args.resources if r.resource_type == GKE_CLUSTER]
+    without = [
+        str(c.props.get("name") or c.urn)
+        for c in clusters
+        if _get(c.props, "addonsConfig", "gcsFuseCsiDriverConfig", "enabled") is not True
+    ]
+    if not without:  # every cluster enables it (a partial inventory without clusters: nothing to say)
+        return
+    for resource in args.resources:
+        spec = _pod_spec(resource.resource_type, resource.props)
+        if spec is None:
+            continue
+        if any(
+            isinstance(v, Mapping) and _get(v, "csi", "driver") == GCS_FUSE_DRIVER
+            for v in _as_list(spec.get("volumes"))
+        ):
+            report(
+                f"{resource.urn} mounts a volume through {GCS_FUSE_DRIVER} but cluster "
+                f"{', '.join(without)} does not enable the "
+                "Cloud Storage FUSE CSI add-on (addonsConfig.gcsFuseCsiDriverConfig.enabled, infra/gke.py); "
+                "the pod would never start.",
+                resource.urn,
+            )
+
+
+# --- TAP egress (issue 16, finding 7: TAP UPLOAD by URL is a server-side request forgery) -------
+K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
+K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+
+# GCE's and GKE's metadata servers: they hand out the pods' (Workload Identity) tokens.
+METADATA_ADDRESSES = ("169.254.169.254", "169.254.169.252")
+
+
+def _cluster_ranges(args: StackValidationArgs) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    ranges = []
+    for r in args.resources:
+        if r.resource_type == SUBNETWORK:
+            ranges.append(r.props.get("ipCidrRange"))
+            ranges += [_get(s, "ipCidrRange") for s in _as_list(r.props.get("secondaryIpRanges"))]
+        elif r.resource_type == GKE_CLUSTER:
+            ranges.append(_get(r.props, "privateClusterConfig", "masterIpv4CidrBlock"))
+    return [ipaddress.ip_network(str(c)) for c in ranges if c]
+
+
+def _egress_leaks(rule: Any, internal: list[Any]) -> str | None:
+    """What an egress rule of the tap namespace lets pods reach that they must not, or None."""
+    peers = _as_list(_get(rule, "to"))
+    if not peers:
+        return "an egress rule without `to` allows every address"
+    for peer in peers:
+        block = _get(peer, "ipBlock")
+        if not block:
+            continue  # pod/namespace selectors: in-cluster peers chosen on purpose
+        allowed = ipaddress.ip_network(str(_get(block, "cidr")))
+        excepted = [ipaddress.ip_network(str(e)) for e in _as_list(_get(block, "except"))]
+        for address in METADATA_ADDRESSES:
+            ip = ipaddress.ip_address(address)
+            if ip.version == allowed.version and ip in allowed and not any(ip in e for e in excepted):
+                return f"ipBlock {allowed} lets TAP pods reach the metadata server {address}"
+        for cluster in internal:
+            if (
+                cluster.version == allowed.version
+                and allowed.overlaps(cluster)
+                and not any(e.version == cluster.version and cluster.subnet_of(e) for e in excepted)
+            ):
+                return f"ipBlock {allowed} lets TAP pods reach the cluster range {cluster}"
+    return None
+
+
+def _tap_egress_denies_internal(args: StackValidationArgs, report: ReportViolation) -> None:
+    namespaces = [
+        r
+        for r in args.resources
+        if r.resource_type == K8S_NAMESPACE and _get(r.props, "metadata", "name") == TAP_NAMESPACE
+    ]
+    if not namespaces:
+        return
+    internal = _cluster_ranges(args)
+    policies = [
+        r
+        for r in args.resources
+        if r.resource_type == K8S_NETWORK_POLICY
+        and _get(r.props, "metadata", "namespace") == TAP_NAMESPACE
+        and not _get(r.props, "spec", "podSelector")
+        and "Egress" in _as_list(_get(r.props, "spec", "policyTypes"))
+    ]
+    if not policies:
+        report(
+            f"namespace {TAP_NAMESPACE} has no NetworkPolicy limiting the egress of all its pods: a TAP "
+            "UPLOAD by URL could reach the metadata server and cluster-internal services "
+            "(infra/tap_egress.py).",
+            namespaces[0].urn,
+        )
+        return
+    for policy in policies:
+        for rule in _as_list(_get(policy.props, "spec", "egress")):
+            leak = _egress_leaks(rule, internal)
+            if leak is not None:
+                report(f"NetworkPolicy of namespace {TAP_NAMESPACE}: {leak}.", policy.urn)
 
 
 def _policy(name: str, description: str, validate: Validation) -> ResourceValidationPolicy:
@@ -1023,6 +1498,13 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         f"No firewall rule opens the Qserv front end (tcp:{QSERV_FRONTEND_PORT}) to a non-private range.",
         _firewall_qserv_private_only,
     ),
+    StackValidationPolicy(
+        name="firewall-webhooks-from-control-plane-only",
+        description="A firewall rule that opens the nodes' webhook ports (qserv-operator, cert-manager) "
+        "admits the GKE control-plane range (master_ipv4_cidr_block) only.",
+        validate=_firewall_webhooks_from_control_plane,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
     _policy(
         "labels-stack-owner",
         "Every resource that takes labels carries stack and owner labels.",
@@ -1037,11 +1519,53 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _policy(
         "k8s-images-pinned", "Every container image is pinned to a version tag or digest.", _images_pinned
     ),
+    _policy(
+        "s3-keys-not-plain-text",
+        "S3 keys (the external NCSA store) are never a literal env value, ConfigMap data or URL user info.",
+        _s3_keys_not_plain_text,
+    ),
+    _policy(
+        "upstream-manifests-pinned",
+        "Manifests downloaded at deploy time carry an exact release and a SHA-256; YAML groups never "
+        "apply a URL directly; Helm charts are installed at an exact version from an https repository; "
+        "Argo CD Applications sync a Git commit SHA or an exact chart version.",
+        _upstream_pinned,
+    ),
+    StackValidationPolicy(
+        name="k8s-batch-pods-pinned-workload-identity",
+        description="Every Job, CronJob, Pod, Deployment and StatefulSet runs images pinned by digest, "
+        "as a Kubernetes service "
+        "account of the stack bound to a GCP service account (Workload Identity).",
+        validate=_batch_pods_pinned_with_workload_identity,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
     StackValidationPolicy(
         name="qserv-workers-on-local-ssd",
         description="A Qserv CR whose worker pool has local NVMe SSDs claims the local-SSD StorageClass, "
         "and the stack declares that class.",
         validate=_qserv_workers_on_local_ssd,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="gke-gcs-fuse-addon",
+        description="A stack whose pods mount a bucket through the Cloud Storage FUSE CSI driver enables "
+        "that add-on on its GKE clusters.",
+        validate=_gcs_fuse_addon_enabled,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="tap-egress-denies-internal",
+        description="The pods of the tap namespace have a NetworkPolicy whose egress never reaches the "
+        "metadata servers (169.254.169.254/.252) or the node, pod, service and control-plane ranges.",
+        validate=_tap_egress_denies_internal,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="reaper-least-privilege",
+        description="The scale-test reaper's roles and grants are exactly the narrow ones of "
+        "infra/reaper.py: destroy in the scale-test project only, node-role IAM changes only, the "
+        "scale stacks' Pulumi state only.",
+        validate=_reaper_least_privilege,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     # The scale-test lifecycle's guardrail: part of the pack, so `pulumi up --policy-pack

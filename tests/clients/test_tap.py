@@ -128,14 +128,14 @@ LOCAL_TAP = "http://127.0.0.1:8080/tap"
 
 @pytest.mark.local_stack
 def test_the_local_tap_answers_a_sync_query() -> None:
-    answer = TapClient(LOCAL_TAP).query('SELECT TOP 3 "objectId" FROM dp01_dc2_catalogs.object')
+    answer = TapClient(LOCAL_TAP).query("SELECT TOP 3 objectId FROM dp01_dc2_catalogs.object")
     assert (answer.status, answer.rows) == ("OK", 3)
 
 
 @pytest.mark.local_stack
 def test_the_local_tap_answers_an_async_job() -> None:
     answer = TapClient(LOCAL_TAP, timeout_s=30).query_async(
-        'SELECT TOP 2 "objectId" FROM dp01_dc2_catalogs.object', timeout_s=60
+        "SELECT TOP 2 objectId FROM dp01_dc2_catalogs.object", timeout_s=60
     )
     assert (answer.status, answer.rows) == ("OK", 2)
 

@@ -35,9 +35,9 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
     ),
     (
         "misspelt section",
-        lambda d: _cfg(d).update({"idf:dnss": _cfg(d).pop("idf:dns")}),
-        "config.idf:dnss",
-        "did you mean 'idf:dns'",
+        lambda d: _cfg(d).update({"idf:budgett": _cfg(d).pop("idf:budget")}),
+        "config.idf:budgett",
+        "did you mean 'idf:budget'",
     ),
     (
         "un-namespaced key",

@@ -99,13 +99,15 @@ def test_nodes_at_max_costs_more() -> None:
     assert high.usd_per_month > low.usd_per_month
 
 
-def test_bucket_sizes_are_priced_only_when_given() -> None:
-    cfg = load_stack_file(resolve_stack_file("dp01"))
+def test_given_bucket_sizes_override_the_defaults() -> None:
+    # dev serves no data preview: no default sizes, so only the given bucket is priced.
+    cfg = load_stack_file(resolve_stack_file("dev"))
     unpriced = inventory_from_stack(cfg)
     assert unpriced.buckets == []
-    assert any("butler_datastore: contents unknown" in a for a in unpriced.assumptions)
-    priced = estimate_cost(inventory_from_stack(cfg, bucket_gb={"butler_datastore": 50_000}), PRICES)
-    assert priced.by_category_usd_per_month["storage"] == pytest.approx(50_000 * 0.020)
+    assert any("butler_datastore: not priced" in a for a in unpriced.assumptions)
+    priced = estimate_cost(inventory_from_stack(cfg, bucket_gb={"qserv_ingest": 50_000}), PRICES)
+    # qserv_ingest on dev: deleted after 14 days, so 14/365 of the year's data-months, in STANDARD.
+    assert priced.by_category_usd_per_month["storage"] == pytest.approx(50_000 * 14 / 365 * 0.020)
     with pytest.raises(BadInput, match="no bucket role 'nope'"):
         inventory_from_stack(cfg, bucket_gb={"nope": 1})
 

@@ -1,12 +1,13 @@
-"""Every local service killed at once (a session or machine ends), then `idf local down` and `up` recover.
+"""Every local process killed at once (a session or machine ends), then `idf local down` and `up` recover.
 
 When a machine stops, its processes get SIGKILL and leave their socket and pid files behind:
-MariaDB's ``/run/mysqld/mysqld.sock``, nginx's pid file, DaCHS's pid files. A role that reads
-"running" from such a file skips the start and then waits for a server that never comes (CI failed
-exactly so). This test kills every service process of the local stack with SIGKILL, checks that
-stale files are left, and requires that `idf local down` and then `idf local up` finish with zero
-failed tasks and every service healthy. The times go to
-``var/reports/faults/killed_services.json``.
+supervisord's ``/var/run/supervisor.sock`` and pid file, MariaDB's ``/run/mysqld/mysqld.sock``,
+PostgreSQL's ``postmaster.pid``, nginx's pid file. A role that reads "running" from such a file
+skips the start and then waits for a server that never comes (CI failed exactly so). This test
+kills supervisord and every service process of the local stack with SIGKILL (supervisord first, so
+nothing is respawned), checks that stale files are left, and requires that `idf local down` and
+then `idf local up` finish with zero failed tasks, every service healthy and every supervisord
+program RUNNING. The times go to ``var/reports/faults/killed_services.json``.
 """
 
 from __future__ import annotations
@@ -29,16 +30,22 @@ pytestmark = [pytest.mark.local_stack]
 IDF = str(REPO_ROOT / ".venv" / "bin" / "idf")
 FAILED_COUNT = re.compile(r"(\d+) failed in")
 # Files that a killed server leaves behind and that a start must not be fooled by.
-STALE_FILES = [Path("/run/mysqld/mysqld.sock"), Path("/run/mysqld/mysqld.pid")]
+STALE_FILES = [
+    Path("/var/run/supervisor.sock"),
+    Path("/var/run/supervisord.pid"),
+    Path("/run/mysqld/mysqld.sock"),
+    Path("/run/mysqld/mysqld.pid"),
+]
 # Service users of the local stack: every process of theirs belongs to a service.
 SERVICE_USERS = {"postgres", "mysql", "gavo"}
 # Root-owned service processes, recognised by their command line.
 ROOT_SERVICE_MARKERS = (
-    "mysqld_safe",
+    "supervisord",
     "nginx -c /etc/idf/",
     "/etc/idf/jupyterhub/",
     "configurable-http-proxy",
-    "idf tap watchdog run",
+    "idf local health-listener",
+    "cron -f",
 )
 
 
@@ -57,11 +64,11 @@ def _service_processes() -> list[psutil.Process]:
 
 
 def _kill_every_service() -> int:
-    """SIGKILL every service process, supervisors (mysqld_safe) first so nothing is respawned."""
+    """SIGKILL every service process, supervisord first so nothing is respawned."""
 
     def supervisor_first(process: psutil.Process) -> bool:
         with contextlib.suppress(psutil.NoSuchProcess):
-            return "mysqld_safe" not in " ".join(process.cmdline())
+            return "supervisord" not in " ".join(process.cmdline())
         return True
 
     processes = sorted(_service_processes(), key=supervisor_first)
@@ -99,7 +106,10 @@ def test_down_and_up_recover_from_killed_services() -> None:
     status, _ = _run("local", "status", "--json")
     services = json.loads(status.stdout)["services"]
     unhealthy = [s for s in services if not s["healthy"]]
-    assert status.returncode == 0 and not unhealthy, f"unhealthy after recovery: {unhealthy}"
+    assert not unhealthy, f"unhealthy after recovery: {unhealthy}"
+    programs = json.loads(status.stdout)["programs"]
+    stopped = [p for p in programs if p["state"] != "RUNNING"]
+    assert status.returncode == 0 and not stopped, f"supervisord programs not running: {stopped}"
 
     report = {
         "scenario": "every local service process killed with SIGKILL, then idf local down and idf local up",
@@ -108,5 +118,6 @@ def test_down_and_up_recover_from_killed_services() -> None:
         "down_s": round(down_s, 1),
         "up_s": round(up_s, 1),
         "services_healthy": [s["service"] for s in services],
+        "programs_running": [p["program"] for p in programs],
     }
     (state_dir("reports", "faults") / "killed_services.json").write_text(json.dumps(report, indent=2) + "\n")

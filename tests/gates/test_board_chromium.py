@@ -90,5 +90,5 @@ def test_board_dom_has_summary_and_rows(board: Path, tmp_path: Path) -> None:
     assert "Stand-ins on this stack" in dom and "MariaDB" in dom
     for checkpoint in ("L2-DP-0010", "L3-PR-0020", "TL-TAP-SCALE-TEST", "TL-GEN3-SOFTWARE-FREEZE"):
         assert f'id="{checkpoint}"' in dom, checkpoint
-    assert dom.count('class="row-') == 34
+    assert dom.count('class="row-') == 35  # 21 milestones + 14 timeline checkpoints
     assert "Attested by <strong>Release Manager (test fixture)</strong>" in dom

@@ -17,37 +17,44 @@ from idf_ops.cli.main import main
 from idf_ops.gates.checks import CHECKS, CheckSpec, base, check
 from idf_ops.gates.registry import REGISTRY_PATH, LoadtestGate, PlainGate, TableGate, load_registry
 from idf_ops.gates.report import GateResult
-from idf_ops.gates.runner import GCP_UNREACHABLE, Budget, CheckContext, Outcome, resolve_check, run_gates
+from idf_ops.gates.runner import Budget, CheckContext, Outcome, resolve_check, run_gates
 from idf_ops.gates.service import check_gates
 
 from .conftest import gcp_offline_outputs, local_outputs, write_outputs
 
-AREAS = ("infra", "butler", "qserv", "notebook", "tap", "loadtests")
+AREAS = ("infra", "butler", "qserv", "notebook", "tap", "loadtests", "batch")
 
-# What a machine without gcloud access reports for the checks that can only run locally, given
-# live (not offline-plan) outputs of a cloud stack: the runner refuses them from their records.
-GCP_REFUSALS = {
-    "compute-ready": "GKE container.googleapis.com",
-    "database-reachable": "Cloud SQL idf-dp01:us-central1:butler-registry",
-    "storage-present": "Cloud Storage",
-    "butler-read": "Butler gs://butler-us-central1-dp01",
-    "butler-write-refused": "Butler gs://butler-us-central1-dp01",
-}
+# The checks whose cloud side talks to Google APIs: on a live cloud stack without Application
+# Default Credentials each fails with the command that creates them (never a blanket refusal).
+GCP_CLIENT_CHECKS = (
+    "compute-ready",
+    "database-reachable",
+    "storage-present",
+    "butler-read",
+    "butler-write-refused",
+)
 
 
-def test_live_gcp_outputs_refuse_local_only_checks(state_dir: Path) -> None:
+def test_live_gcp_outputs_without_credentials_name_the_adc_command(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(state_dir / "no-gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
     write_outputs(state_dir, {**gcp_offline_outputs("cloudy"), "offline_plan": False})
     report = check_gates("cloudy", ["L2-DP-0010", "L3-MW-0030"], today=dt.date(2021, 1, 1))
     gates = {gate.check: gate for row in report.checkpoints for gate in row.gates}
     assert gates["outputs-present"].status == "pass", gates["outputs-present"].reason
-    for check_id, api in GCP_REFUSALS.items():
+    for check_id in GCP_CLIENT_CHECKS:
         gate = gates[check_id]
-        assert (gate.status, gate.evidence) == ("fail", []), check_id
-        assert gate.reason == (
-            f"not reachable: live GCP APIs ({api}) are not reachable from this machine and the stack "
-            "outputs carry no credentials; check from a host with gcloud access"
-        ), check_id
-    assert set(gates) == {"outputs-present", *GCP_REFUSALS}
+        assert gate.status == "fail", check_id
+        assert "run `gcloud auth application-default login`" in gate.reason, (check_id, gate.reason)
+    assert set(gates) == {"outputs-present", *GCP_CLIENT_CHECKS}
+
+
+def test_every_check_declares_a_cloud_side() -> None:
+    assert all("gcp" in spec.stack_kinds for spec in CHECKS.values())
 
 
 def test_registry_accepts_exactly_the_declared_check_ids() -> None:
@@ -129,7 +136,7 @@ def _never_called(ctx: CheckContext, gate: object, budget: Budget) -> Outcome:
 def _spec(**fields: Any) -> CheckSpec:
     defaults: dict[str, Any] = {
         "id": "probe", "function": _never_called, "live": True, "stack_kinds": frozenset({"local"}),
-        "timeout_s": 5, "requires": (), "gate": "plain", "gcp_api": "Probe API {outputs.stack}",
+        "timeout_s": 5, "requires": (), "gate": "plain",
     }  # fmt: skip
     return CheckSpec(**{**defaults, **fields})
 
@@ -145,11 +152,15 @@ def _run(spec: CheckSpec, ctx: CheckContext) -> GateResult:
 
 
 def test_runner_refuses_a_stack_kind_from_the_record(tmp_path: Path) -> None:
+    # Records built by hand (the decorator refuses a check without a gcp side).
     gcp = _context(tmp_path, {**gcp_offline_outputs("cloudy"), "offline_plan": False})
     result = _run(_spec(), gcp)
-    assert (result.status, result.reason) == ("fail", GCP_UNREACHABLE.format(api="Probe API cloudy"))
+    assert (result.status, result.reason) == (
+        "fail",
+        "check probe runs only on local stacks, not on this gcp stack",
+    )
     local = _context(tmp_path, local_outputs("here", 1, tmp_path))
-    result = _run(_spec(stack_kinds=frozenset({"gcp"}), gcp_api=None), local)
+    result = _run(_spec(stack_kinds=frozenset({"gcp"})), local)
     assert result.status == "fail"
     assert result.reason == "check probe runs only on gcp stacks, not on this local stack"
 
@@ -157,7 +168,7 @@ def test_runner_refuses_a_stack_kind_from_the_record(tmp_path: Path) -> None:
 def test_runner_decides_offline_before_stack_kind(tmp_path: Path) -> None:
     planned = _context(tmp_path, gcp_offline_outputs("planned"))
     assert _run(_spec(), planned).status == "offline"
-    ran = _run(_spec(live=False, stack_kinds=frozenset({"local", "gcp"}), gcp_api=None,
+    ran = _run(_spec(live=False, stack_kinds=frozenset({"local", "gcp"}),
                      function=lambda *_: Outcome("read the outputs")), planned)  # fmt: skip
     assert (ran.status, ran.reason) == ("pass", "read the outputs")
 
@@ -172,8 +183,10 @@ def test_runner_runs_a_check_on_its_stack_kinds(tmp_path: Path) -> None:
     ("fields", "said"),
     [
         ({"id": "hub-api"}, "'hub-api' is already declared in idf_ops.gates.checks.notebook"),
-        ({"stack_kinds": {"local"}, "gcp_api": None}, "gcp_api is required exactly when"),
-        ({"stack_kinds": {"local", "gcp"}, "gcp_api": "GKE"}, "gcp_api is required exactly when"),
+        (
+            {"stack_kinds": {"local"}},
+            "stack_kinds must include 'gcp': every check needs a cloud implementation",
+        ),
         ({"stack_kinds": set()}, "must be a non-empty subset"),
         ({"stack_kinds": {"aws"}}, "must be a non-empty subset"),
         ({"timeout_s": 0}, "timeout_s 0 must be in (0, 300]"),
@@ -184,7 +197,7 @@ def test_runner_runs_a_check_on_its_stack_kinds(tmp_path: Path) -> None:
 def test_check_decorator_refuses_a_bad_record(fields: dict[str, Any], said: str) -> None:
     before = dict(CHECKS)
     record: dict[str, Any] = {
-        "id": "new-probe", "live": True, "stack_kinds": {"local"}, "timeout_s": 5, "gcp_api": "X",
+        "id": "new-probe", "live": True, "stack_kinds": {"local", "gcp"}, "timeout_s": 5,
     }  # fmt: skip
     with pytest.raises(ValueError, match=re.escape(said)):
         check(**{**record, **fields})(_never_called)

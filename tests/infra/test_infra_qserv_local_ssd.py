@@ -30,9 +30,9 @@ DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 QSERV = "kubernetes:qserv.lsst.org/v1beta1:Qserv"
 NODE_POOL = "gcp:container/nodePool:NodePool"
+# (ConfigMaps are not among them: the Butler bootstrap Job ships its code in one on every stack.)
 LOCAL_SSD_ONLY_TYPES = (
     DAEMONSET,
-    "kubernetes:core/v1:ConfigMap",
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
 )

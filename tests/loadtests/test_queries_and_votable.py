@@ -68,15 +68,15 @@ def test_adql_avoids_dachs_dialect_limits() -> None:
         assert ".position " not in text, template.kind
 
 
-def test_dachs_spelling_quotes_mixed_case_and_renames_position() -> None:
+def test_dachs_spelling_renames_position_and_keeps_columns_as_users_write_them() -> None:
     text = (
         'SELECT o.objectId, ra FROM dp01_dc2_catalogs."position" AS o '
         "WHERE o.mag_r_cModel < 20 AND 'ICRS' = 'ICRS'"
     )
     adapted = adapt_adql(text, "dachs")
     assert adapted == (
-        'SELECT o."objectId", ra FROM dp01_dc2_catalogs.position_ AS o '
-        "WHERE o.\"mag_r_cModel\" < 20 AND 'ICRS' = 'ICRS'"
+        "SELECT o.objectId, ra FROM dp01_dc2_catalogs.position_ AS o "
+        "WHERE o.mag_r_cModel < 20 AND 'ICRS' = 'ICRS'"
     )
     assert adapt_adql(text, "rubin") == text
 

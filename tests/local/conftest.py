@@ -21,9 +21,10 @@ def host() -> Any:
 @pytest.fixture
 def postgresql_stopped() -> Iterator[None]:
     """Stop PostgreSQL for one test and start it again afterwards, whatever happens."""
-    subprocess.run(["pg_ctlcluster", "15", "main", "stop", "--mode", "fast"], check=True, timeout=120)
+    # PostgreSQL is supervisord's program: stopped through it, or supervisord would restart it.
+    subprocess.run(["supervisorctl", "stop", "idf-postgresql"], check=True, timeout=120)
     try:
         yield
     finally:
         if not pg_online():
-            subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True, timeout=120)
+            subprocess.run(["supervisorctl", "start", "idf-postgresql"], check=True, timeout=120)

@@ -113,7 +113,7 @@ def test_postgresql_down_is_reported_with_the_fix(postgresql_stopped: None) -> N
     assert status.returncode == 1
     services = {s["service"]: s for s in json.loads(status.stdout)["services"]}
     assert services["postgresql"]["state"] == "down"
-    assert "pg_ctlcluster 15 main start" in services["postgresql"]["detail"]
+    assert "supervisorctl start idf-postgresql" in services["postgresql"]["detail"]
     assert "idf local up" in services["postgresql"]["fix"]
     assert all("fix" not in s for s in services.values() if s["healthy"])
     table = run_idf("local", "status")

@@ -19,7 +19,7 @@ import pytest
 
 from idf_ops.catalogs.checksum import checksum_sql
 from idf_ops.catalogs.load import read_manifest
-from idf_ops.catalogs.schema import SCHEMA_NAME, TABLE_NAMES, felis_schema
+from idf_ops.catalogs.schema import SCHEMA_NAME, TABLE_NAMES, felis_schema, pg_column
 from idf_ops.local.butler_repo import CHAIN, DATASET_TYPES, RUNS
 from idf_ops.local.settings import BUTLER_READONLY_CONFIG, DB_AUTH_FILE, LOAD_MANIFEST, SECRETS_DIR
 from local.helpers import psql_as_postgres, run_idf
@@ -48,7 +48,7 @@ def test_postgresql_does_not_listen_on_all_addresses(host: Any, address: str) ->
 
 def test_postgresql_processes_run_as_postgres(host: Any) -> None:
     processes = host.process.filter(comm="postgres")
-    assert processes, "no postgres process: start it with `pg_ctlcluster 15 main start`"
+    assert processes, "no postgres process: start it with `supervisorctl start idf-postgresql`"
     assert {p.user for p in processes} == {"postgres"}
 
 
@@ -106,7 +106,8 @@ def test_catalog_table_has_the_felis_columns(table: str) -> None:
         "gavo",
     ).splitlines()
     felis_table = next(t for t in felis_schema().tables if t.name == table)
-    assert columns == [c.name for c in felis_table.columns]
+    # PostgreSQL holds each Felis column in its lower-case form (the RD declares the Felis name).
+    assert columns == [pg_column(c.name) for c in felis_table.columns]
 
 
 @pytest.mark.parametrize("table", TABLE_NAMES)

@@ -1,4 +1,5 @@
-"""The hub configuration template renders and loads as a JupyterHub config, locally and for GitHub OAuth.
+"""The hub configuration template renders and loads as a JupyterHub config, locally and for GitHub OAuth;
+the account helper refuses bad names and honours its cap.
 
 Rendering goes through Ansible's own template engine (the notebook role's template and defaults);
 loading goes through traitlets, and the GitHub authenticator is instantiated from it. No GitHub contact.
@@ -24,10 +25,15 @@ SECRET_ENV = "GITHUB_CLIENT_SECRET"  # noqa: S105 - the variable's name, not a s
 def render(tmp_path: Path, **values: object) -> Path:
     secrets = tmp_path / "secrets"
     secrets.mkdir(exist_ok=True)
-    for name in ("jupyterhub_api_token", "jupyterhub_proxy_token", "jupyterhub_user_password"):
+    for name in ("jupyterhub_api_token", "jupyterhub_proxy_token", "jupyterhub_cookie_secret"):
         (secrets / name).write_text("0123456789abcdef" * 2)
-    target = tmp_path / "jupyterhub_config.py"
-    extra = {"render_dest": str(target), "notebook_secrets_dir": str(secrets), **values}
+    target = tmp_path / str(values.pop("render_name", "jupyterhub_config.py"))
+    extra = {
+        "render_dest": str(target),
+        "notebook_secrets_dir": str(secrets),
+        "notebook_hub_secrets_dir": str(secrets),
+        **values,
+    }
     result = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-e", json.dumps(extra)],
         capture_output=True,
@@ -83,13 +89,26 @@ def test_github_config_refuses_to_start_without_the_secret(
         load(github_config)
 
 
-def test_local_config_uses_the_shared_password_and_loopback(tmp_path: Path) -> None:
-    config = load(render(tmp_path))
-    assert config.JupyterHub.authenticator_class == "shared-password"
-    assert config.SharedPasswordAuthenticator.user_password == "0123456789abcdef" * 2
+def test_local_config_uses_pam_sudospawner_and_loopback(tmp_path: Path) -> None:
+    path = render(tmp_path)
+    config = load(path)
+    assert config.JupyterHub.authenticator_class == "pam"
+    assert config.PAMAuthenticator.service == "idf-jupyterhub"
+    assert config.PAMAuthenticator.allowed_groups == {"idfnb"}
+    assert config.PAMAuthenticator.add_user_cmd == ["sudo", "-n", "/usr/local/sbin/idf-notebook-account"]
+    assert "SharedPasswordAuthenticator" not in config
+    assert config.JupyterHub.spawner_class == "sudospawner.SudoSpawner"
+    assert config.SudoSpawner.sudospawner_path == "/opt/idf-notebook/venv/bin/sudospawner"
+    assert config.Spawner.cmd == ["/opt/idf-notebook/venv/bin/jupyterhub-singleuser"]
+    assert "args" not in config.Spawner and "allow-root" not in path.read_text()
     assert config.JupyterHub.bind_url == "http://127.0.0.1:8000"
     assert config.JupyterHub.hub_bind_url == "http://127.0.0.1:8081"
-    assert config.Spawner.args == ["--allow-root"]
+
+
+def test_the_hub_program_runs_as_its_own_account(tmp_path: Path) -> None:
+    for program in ("supervisor-notebook.conf.j2", "supervisor-notebook-proxy.conf.j2"):
+        text = render(tmp_path, render_template=program, render_name=program).read_text()
+        assert "\nuser=idfhub\n" in text, program
 
 
 def test_local_config_without_generated_secrets_exits_with_a_message(tmp_path: Path) -> None:
@@ -97,3 +116,45 @@ def test_local_config_without_generated_secrets_exits_with_a_message(tmp_path: P
     (tmp_path / "secrets" / "jupyterhub_api_token").unlink()
     with pytest.raises(SystemExit, match="idf local up"):
         load(path)
+
+
+@pytest.fixture(scope="module")
+def account_helper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The account helper with a cap of 1 over group root (it has one member: root)."""
+    return render(
+        tmp_path_factory.mktemp("helper"),
+        render_template="idf-notebook-account.py.j2",
+        render_name="idf-notebook-account",
+        notebook_max_accounts=1,
+        notebook_users_group="root",
+    )
+
+
+def run_helper(helper: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["/usr/bin/python3", str(helper), *args], capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["root", "../x", "a" * 33, "Upper", "x y", "-x", "1abc", "postgres", "", "a\n"]
+)
+def test_the_account_helper_refuses_bad_names(account_helper: Path, name: str) -> None:
+    result = run_helper(account_helper, "--check", name)
+    assert result.returncode != 0
+    assert result.stderr.startswith("idf-notebook-account: refused") and "Traceback" not in result.stderr
+
+
+def test_the_account_helper_refuses_an_account_past_the_cap(account_helper: Path) -> None:
+    result = run_helper(account_helper, "--check", "idf-new-user")
+    assert result.returncode != 0 and "the cap is 1" in result.stderr
+
+
+def test_the_account_helper_accepts_a_good_name_under_the_cap(tmp_path: Path) -> None:
+    helper = render(
+        tmp_path,
+        render_template="idf-notebook-account.py.j2",
+        render_name="idf-notebook-account",
+        notebook_users_group="root",
+    )
+    assert run_helper(helper, "--check", "loadtest-0-12").returncode == 0

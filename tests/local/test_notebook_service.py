@@ -25,10 +25,12 @@ def test_listens_on_loopback_only(host, port: int) -> None:  # type: ignore[no-u
 
 
 def test_hub_and_proxy_processes(host) -> None:  # type: ignore[no-untyped-def]
-    # Root is deliberate and documented: the venv's interpreter is only readable by root here.
-    hubs = [p for p in host.process.filter(user="root") if "jupyterhub_config.py" in p.args]
+    # Neither runs as root (issue 12 item 5): both are the unprivileged account idfhub.
+    hubs = [p for p in host.process.filter(user="idfhub") if "jupyterhub_config.py" in p.args]
     proxies = [p for p in host.process.filter(comm="node") if "configurable-http-proxy" in p.args]
     assert len(hubs) == 1 and len(proxies) == 1
+    assert {p.user for p in proxies} == {"idfhub"}
+    assert not [p for p in host.process.filter(user="root") if "jupyterhub_config.py" in p.args]
 
 
 def test_api_refuses_requests_without_a_token() -> None:

@@ -304,6 +304,18 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
         ),
         _resource(
             stack,
+            "gcp:compute/firewall:Firewall",
+            f"{stack}-allow-control-plane-webhooks",
+            {
+                "network": "idf",
+                "direction": "INGRESS",
+                "sourceRanges": ["172.16.0.0/28"],
+                "allows": [{"protocol": "tcp", "ports": ["9443", "10250"]}],
+                "targetTags": [f"{stack}-nodes"],
+            },
+        ),
+        _resource(
+            stack,
             "gcp:projects/iAMMember:IAMMember",
             f"{stack}-butler-sql-client",
             {

@@ -29,6 +29,15 @@ DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 QSERV = "kubernetes:qserv.lsst.org/v1beta1:Qserv"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 RAID, PROVISIONER = 0, 1  # DaemonSets of the scale stack's baseline, in order
+DYNAMIC = "pulumi-python:dynamic:Resource"
+# What infra/qserv_operator.py's VerifiedOperatorManifest declares (a compliant pin, broken below).
+OPERATOR_MANIFEST = {
+    "version": "2024.5.1-rc7",
+    "url": "https://raw.githubusercontent.com/lsst/qserv-operator/2024.5.1-rc7/manifests/operator-ns-scoped.yaml",
+    "sha256": "0" * 64,
+    "operator_namespace": "qserv-operator",
+    "watch_namespace": "qserv",
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,62 @@ def _ignore_changes(resource_type: str, paths: list[str]) -> Callable[[Inventory
     return mutate
 
 
-def _add(resource_type: str, name: str, inputs: dict[str, Any]) -> Callable[[Inventory, str], str]:
+# A digest-pinned image (the digest is made up: the policy reads its shape).
+PINNED_IMAGE = "python:3.11-slim-bookworm@sha256:" + "ab" * 32
+
+
+# A placeholder of no entropy (the secret scan flags real-looking keys); its place is what the policy reads.
+_FAKE_KEY = "not-a-key"
+
+
+def _job(image: str, service_account: str | None, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Job in the butler namespace (batch/v1 wire format)."""
+    container: dict[str, Any] = {"name": "main", "image": image}
+    if env:
+        container["env"] = [{"name": k, "value": v} for k, v in env.items()]
+    pod: dict[str, Any] = {"restartPolicy": "Never", "containers": [container]}
+    if service_account is not None:
+        pod["serviceAccountName"] = service_account
+    return {
+        "metadata": {"name": "bootstrap", "namespace": "butler"},
+        "spec": {"template": {"spec": pod}},
+    }
+
+
+def _fuse_job() -> dict[str, Any]:
+    """A compliant Job that mounts a bucket through the Cloud Storage FUSE CSI driver."""
+    job = _job(image=PINNED_IMAGE, service_account="bootstrap")
+    job["spec"]["template"]["spec"]["volumes"] = [
+        {
+            "name": "staging",
+            "csi": {"driver": "gcsfuse.csi.storage.gke.io", "readOnly": True, "volumeAttributes": {}},
+        }
+    ]
+    return job
+
+
+def _add(
+    resource_type: str, name: str, inputs: dict[str, Any], *, with_identity: bool = False
+) -> Callable[[Inventory, str], str]:
+    """Add one resource (and, ``with_identity``, the Workload Identity service account its pod names)."""
+
     def mutate(inventory: Inventory, stack: str) -> str:
+        if with_identity:
+            account = "kubernetes:core/v1:ServiceAccount"
+            inventory.append(
+                {
+                    "type": account,
+                    "name": f"{name}-ksa",
+                    "urn": urn(stack, account, f"{name}-ksa"),
+                    "inputs": {
+                        "metadata": {
+                            "name": "bootstrap",
+                            "namespace": "butler",
+                            "annotations": {"iam.gke.io/gcp-service-account": f"bootstrap@{stack}.example"},
+                        }
+                    },
+                }
+            )
         resource = {
             "type": resource_type,
             "name": name,
@@ -146,7 +209,26 @@ SA = "serviceAccount:ci@rubin-idf-STACK.iam.gserviceaccount.com"
 LABELS = {"stack": "STACK", "owner": "rubin-idf"}
 
 RAID_SPEC = "spec.template.spec"
+
+
+def _tap_namespace_without_egress_policy(inventory: Inventory, stack: str) -> str:
+    """A `tap` namespace whose pods' egress nothing limits (tests/policy/test_tap_egress.py has more)."""
+    name = "ns-tap"
+    inventory.append(
+        {
+            "type": "kubernetes:core/v1:Namespace",
+            "name": name,
+            "urn": urn(stack, "kubernetes:core/v1:Namespace", name),
+            "inputs": {"metadata": {"name": "tap"}},
+            "protect": False,
+            "ignore_changes": [],
+        }
+    )
+    return urn(stack, "kubernetes:core/v1:Namespace", name)
+
+
 MUTATIONS = [
+    Mutation("tap-egress-denies-internal", "no-policy", _tap_namespace_without_egress_policy),
     Mutation(
         "bucket-no-public-members",
         "iam-member-allUsers",
@@ -434,7 +516,8 @@ MUTATIONS = [
         "firewall-https-only-from-internet",
         "widened-internal-rule",
         _set(FIREWALL, "sourceRanges", ["10.0.0.0/8", "0.0.0.0/0"], index=1),
-        also=frozenset({"firewall-qserv-private-only"}),
+        # All ports from anywhere: the webhook ports from more than the control plane, too.
+        also=frozenset({"firewall-qserv-private-only", "firewall-webhooks-from-control-plane-only"}),
     ),
     Mutation(
         "firewall-qserv-private-only",
@@ -453,6 +536,17 @@ MUTATIONS = [
                 "allows": [{"protocol": "tcp", "ports": ["22", "4000-4100"]}],
             },
         ),
+    ),
+    Mutation(
+        "firewall-webhooks-from-control-plane-only",
+        "webhooks-from-anywhere",
+        _set(FIREWALL, "sourceRanges", ["0.0.0.0/0"], index=3),
+        also=frozenset({"firewall-https-only-from-internet"}),
+    ),
+    Mutation(
+        "firewall-webhooks-from-control-plane-only",
+        "webhooks-widened-to-the-vpc",
+        _set(FIREWALL, "sourceRanges", ["172.16.0.0/28", "10.0.0.0/8"], index=3),
     ),
     Mutation("labels-stack-owner", "bucket-no-owner", _set(BUCKET, "labels.owner", _DELETE)),
     Mutation("labels-stack-owner", "sql-no-labels", _set(SQL, "settings.userLabels", _DELETE)),
@@ -511,9 +605,10 @@ MUTATIONS = [
     ),
     Mutation(
         "k8s-pod-host-access",
-        "new-privileged-deployment",
+        # A DaemonSet: Deployments must also pin images and use Workload Identity (another policy).
+        "new-privileged-daemonset",
         _add(
-            "kubernetes:apps/v1:Deployment",
+            "kubernetes:apps/v1:DaemonSet",
             "debug",
             {
                 "metadata": {"name": "debug", "namespace": "qserv"},
@@ -555,6 +650,8 @@ MUTATIONS = [
                 "spec": {"containers": [{"name": "c", "image": "registry.local:5000/tools"}]},
             },
         ),
+        # A bare pod: no digest and the namespace's default service account break that rule too.
+        also=frozenset({"k8s-batch-pods-pinned-workload-identity"}),
     ),
     Mutation(
         "qserv-workers-on-local-ssd",
@@ -569,6 +666,131 @@ MUTATIONS = [
         "qserv-scale75",
     ),
     Mutation("qserv-workers-on-local-ssd", "dp01-pool-gains-unused-ssds", _add_ssd_to_pool),
+    Mutation(
+        "gke-gcs-fuse-addon",
+        "job-mounts-a-bucket-without-the-addon",
+        _add(
+            "kubernetes:batch/v1:Job",
+            "ingest-over-fuse",
+            _fuse_job(),
+            with_identity=True,
+        ),
+    ),
+    Mutation(
+        "reaper-least-privilege",
+        "destroy-role-may-delete-cloudsql",
+        _add(
+            "gcp:projects/iAMCustomRole:IAMCustomRole",
+            "reaper-destroy-role",
+            {
+                "project": "rubin-idf-scale-test",
+                "roleId": "idfScaleReaperDestroy",
+                "permissions": ["container.clusters.delete", "cloudsql.instances.delete"],
+            },
+        ),
+    ),
+    Mutation(
+        "upstream-manifests-pinned",
+        "operator-manifest-without-digest",
+        _add(DYNAMIC, "operator-manifest", {**OPERATOR_MANIFEST, "sha256": ""}),
+    ),
+    Mutation(
+        "s3-keys-not-plain-text",
+        "job-env-literal-s3-key",
+        _add(
+            "kubernetes:batch/v1:Job",
+            "copy-to-ncsa",
+            _job(image=PINNED_IMAGE, service_account="bootstrap", env={"AWS_SECRET_ACCESS_KEY": _FAKE_KEY}),
+            with_identity=True,
+        ),
+    ),
+    Mutation(
+        "s3-keys-not-plain-text",
+        "configmap-profile-url-with-keys",
+        _add(
+            "kubernetes:core/v1:ConfigMap",
+            "butler-env",
+            {
+                "metadata": {"name": "butler-env", "namespace": "butler"},
+                "data": {"LSST_RESOURCES_S3_PROFILE_ncsa": f"https://idf:{_FAKE_KEY}@s3.example.org"},
+            },
+        ),
+    ),
+    Mutation(
+        "k8s-batch-pods-pinned-workload-identity",
+        "job-image-by-tag",
+        _add(
+            "kubernetes:batch/v1:Job",
+            "bootstrap-by-tag",
+            _job(image="python:3.11-slim-bookworm", service_account="bootstrap"),
+            with_identity=True,
+        ),
+    ),
+    Mutation(
+        "k8s-images-pinned",
+        "job-image-all-zero-placeholder-digest",
+        _add(
+            "kubernetes:batch/v1:Job",
+            "ingest-placeholder-digest",
+            _job(image="qserv/ingest:2023.1.1-rc2@sha256:" + "0" * 64, service_account="bootstrap"),
+            with_identity=True,
+        ),
+    ),
+    Mutation(
+        "k8s-batch-pods-pinned-workload-identity",
+        "job-as-default-service-account",
+        _add(
+            "kubernetes:batch/v1:Job", "bootstrap-default-sa", _job(image=PINNED_IMAGE, service_account=None)
+        ),
+    ),
+    Mutation(
+        "k8s-batch-pods-pinned-workload-identity",
+        "job-service-account-without-workload-identity",
+        _add(
+            "kubernetes:batch/v1:Job",
+            "bootstrap-no-wi",
+            _job(image=PINNED_IMAGE, service_account="bootstrap"),
+        ),
+    ),
+    Mutation(
+        "upstream-manifests-pinned",
+        "operator-manifest-from-a-branch",
+        _add(
+            DYNAMIC,
+            "operator-manifest",
+            {
+                **OPERATOR_MANIFEST,
+                "version": "main",
+                "url": "https://raw.githubusercontent.com/lsst/qserv-operator/main/manifests/operator.yaml",
+            },
+        ),
+    ),
+    Mutation(
+        "upstream-manifests-pinned",
+        "config-group-applies-a-url",
+        _add(
+            "kubernetes:yaml/v2:ConfigGroup",
+            "operator-unverified",
+            {
+                "files": [
+                    "https://raw.githubusercontent.com/lsst/qserv-operator/2024.5.1-rc7/manifests/operator.yaml"
+                ]
+            },
+        ),
+    ),
+    Mutation(
+        "upstream-manifests-pinned",
+        "helm-chart-version-range",
+        _add(
+            "kubernetes:helm.sh/v3:Release",
+            "argocd",
+            {
+                "chart": "argo-cd",
+                "version": "^7.0.0",
+                "repositoryOpts": {"repo": "https://argoproj.github.io/argo-helm"},
+            },
+        ),
+    ),
 ]
 
 
@@ -635,3 +857,13 @@ def test_provider_default_labels_count() -> None:
 def test_expires_at_label_format(label: str, parsed: str | None) -> None:
     result = parse_expires_at(label)
     assert (result.isoformat() if result else None) == parsed
+
+
+def test_a_pinned_operator_manifest_and_exact_chart_pass() -> None:
+    inventory = baseline_inventory("dp01")
+    _add(DYNAMIC, "operator-manifest", OPERATOR_MANIFEST)(inventory, "dp01")
+    _add("kubernetes:helm.sh/v3:Release", "argocd", {"chart": "argo-cd", "version": "7.7.10"})(
+        inventory, "dp01"
+    )
+    _add("kubernetes:yaml/v2:ConfigGroup", "operator", {"yaml": "kind: Namespace"})(inventory, "dp01")
+    assert evaluate_inventory(inventory) == []

@@ -94,7 +94,7 @@ def test_reap_needs_attention_only_for_unjudgeable_stacks() -> None:
 
 def test_commands_are_module_level() -> None:
     callbacks = [command.callback for command in scale_cmd.scale_app.registered_commands]
-    assert len(callbacks) == 7
+    assert len(callbacks) == 10  # plan render-stack up run status down reap generate ingest bench
     for callback in callbacks:
         assert callback is not None
         assert getattr(scale_cmd, callback.__name__, None) is callback, f"{callback.__name__} is nested"

@@ -42,24 +42,30 @@ def test_75_percent_of_dr1_by_hand() -> None:
     assert r.worker_memory_needed_gb == 40
     # Czar: secondary index 0.75 x 3,777,968,880 / 0.2 objects x 32 B = 453 GB; x3 = 1360 < 4096.
     assert r.czar_disk_gb == 4096
-    # Ingest: 38 workers x (16 // 4) = 152 loaders; ceilings 152 x 200,000 = 30.4e6 rows/s and
-    #         152 x 20 MB/s = 3,040 MB/s. Per table, the slower of rows and bytes:
-    #   Object       max(1.417e10 / 30.4e6 =    466 s, 17.625e6 MB / 3040 =  5,798 s) ->  1.61 h
-    #   Source       max(2.615e11 / 30.4e6 =  8,603 s, 139.5e6 / 3040     = 45,888 s) -> 12.75 h
-    #   ForcedSource max(1.290e12 / 30.4e6 = 42,438 s, 73.875e6 / 3040    = 24,301 s) -> 11.79 h
-    #   other tables 3.0e6 MB / 3040 = 987 s                                          ->  0.27 h
-    #   total 26.42 h
     rows = 0.75 * (3_777_968_880 + 69_744_689_072 + 344_034_271_380) / 0.2
     assert r.total_rows == pytest.approx(rows)
+    # The scale catalog: dp01 tables at 0.75 x 3,777,968,880 / 0.2 = 14,167,383,300 objects; truth_match 1.1x.
+    objects = 14_167_383_300
+    assert r.scale_catalog_rows["object"] == objects
+    assert r.scale_catalog_rows["truth_match"] == round(objects * 1.1)
+    # Generation: 38 x 16 / 2 = 304 single-core pods at the measured 5,283 objects/s/core:
+    #   14,167,383,300 / (5,283 x 304) = 8,821 s = 2.45 h.
+    assert r.generation_cores == 304
+    assert r.generation_hours == pytest.approx(objects / (5_283 * 304) / 3600)
+    # Ingest: 38 workers x (16 // 4) = 152 loaders, each at the measured rows/s per core of its table:
+    #   object            1.417e10 / (152 x  24,068) = 3,873 s -> 1.08 h
+    #   forced_photometry 1.417e10 / (152 x   7,140) = 13,054 s -> 3.63 h
+    #   reference         1.417e10 / (152 x  18,091) = 5,152 s -> 1.43 h
+    #   position          1.417e10 / (152 x 204,590) =   456 s -> 0.13 h
+    #   truth_match       1.558e10 / (152 x  89,392) = 1,147 s -> 0.32 h
+    #   total 6.58 h
     assert r.ingest_loaders == 152
     hours = r.ingest_hours_per_table
-    assert hours["Object"] == pytest.approx(17.625e6 / 3040 / 3600)
-    assert hours["Source"] == pytest.approx(139.5e6 / 3040 / 3600)
-    assert hours["ForcedSource"] == pytest.approx(0.75 * 344_034_271_380 / 0.2 / 30.4e6 / 3600)
-    assert hours["other"] == pytest.approx(3.0e6 / 3040 / 3600)
-    assert r.ingest_hours == pytest.approx(26.42, abs=0.01)
-    # Recommended expiry: ceil((26.42 + 8 h of tests) x 1.25) = ceil(43.02) = 44 h.
-    assert r.recommended_expires_in_hours == 44
+    assert hours["forced_photometry"] == pytest.approx(objects / (152 * 7_140) / 3600)
+    assert hours["position"] == pytest.approx(objects / (152 * 204_590) / 3600)
+    assert r.ingest_hours == pytest.approx(6.58, abs=0.01)
+    # Recommended expiry: ceil((2.45 + 6.58 + 8 h of tests) x 1.25) = ceil(21.29) = 22 h.
+    assert r.recommended_expires_in_hours == 22
 
 
 def test_20_percent_is_dmtr16s_dataset() -> None:
@@ -75,10 +81,10 @@ def test_replication_doubles_storage_workers() -> None:
     # 2 x 234,000 GB / 6,300 GB = 74.3 -> 75 workers; 2 x 4745 / 75 = 126.5 chunk replicas each.
     assert r.workers == 75
     assert r.chunks_per_worker == pytest.approx(2 * 4745 / 75)
-    # Ingest loads both copies, at 75 x 4 = 300 loaders: ForcedSource is row-bound,
-    # 2 x 1.290e12 rows / (300 x 200,000 rows/s) = 43,004 s.
-    forced = next(t for t in r.tables if t.table == "ForcedSource")
-    assert r.ingest_hours_per_table["ForcedSource"] == pytest.approx(2 * forced.rows / (300 * 200_000) / 3600)
+    # Ingest loads both copies, at 75 x 4 = 300 loaders:
+    #   2 x 1.417e10 forced_photometry rows / (300 x 7,140 rows/s) = 13,229 s.
+    rows = r.scale_catalog_rows["forced_photometry"]
+    assert r.ingest_hours_per_table["forced_photometry"] == pytest.approx(2 * rows / (300 * 7_140) / 3600)
 
 
 def test_scan_rate_binds_on_small_machines() -> None:

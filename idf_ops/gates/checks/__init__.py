@@ -14,8 +14,8 @@ record whether a check runs on a stack (offline plan, stack kind) and what it lo
 
 Areas, in the order their checks are listed (the registry schema's order):
 :mod:`.infra` (outputs, compute, database, storage), :mod:`.butler`, :mod:`.qserv`,
-:mod:`.notebook` (hub, lab spawn), :mod:`.tap`, :mod:`.loadtests`. A new area module is imported
-here, or its checks are not registered.
+:mod:`.notebook` (hub, lab spawn), :mod:`.tap`, :mod:`.loadtests`, :mod:`.batch` (DP0.2
+processing). A new area module is imported here, or its checks are not registered.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 # isort: off
 # Imported for their registrations, in this order: it is the order of CHECKS, hence of the check
 # ids in milestones/registry.schema.json (`idf gates schema` rewrites it after a change).
-from idf_ops.gates.checks import infra, butler, qserv, notebook, tap, loadtests  # noqa: F401
+from idf_ops.gates.checks import infra, butler, qserv, notebook, tap, loadtests, batch  # noqa: F401
 
 # isort: on
 from idf_ops.gates.checks.base import CHECKS, CheckSpec, check

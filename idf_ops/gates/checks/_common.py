@@ -9,7 +9,7 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from idf_core.facts import DB_AUTH_SECRET
+from idf_core.facts import DB_AUTH_READER_SECRET
 from idf_ops.gates.checks.base import Budget, CheckFailedError
 
 if TYPE_CHECKING:
@@ -46,9 +46,10 @@ def host_port(url: str) -> tuple[str, int]:
 
 
 def db_auth_path(outputs: StackOutputs) -> Path | None:
-    """The Butler's db-auth.yaml (LSST_DB_AUTH) in the stack's secrets directory, if any."""
+    """The users' Butler credentials (LSST_DB_AUTH) in the stack's secrets directory, if any: the
+    reader-only file, so that the gates see what a user sees (never the builder's writer entry)."""
     if os.environ.get("LSST_DB_AUTH"):
         return Path(os.environ["LSST_DB_AUTH"])
-    if outputs.secrets_dir and (Path(outputs.secrets_dir) / DB_AUTH_SECRET).is_file():
-        return Path(outputs.secrets_dir) / DB_AUTH_SECRET
+    if outputs.secrets_dir and (Path(outputs.secrets_dir) / DB_AUTH_READER_SECRET).is_file():
+        return Path(outputs.secrets_dir) / DB_AUTH_READER_SECRET
     return None

@@ -11,6 +11,8 @@ imports the checks.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ __all__ = [
     "Outcome",
     "StackKind",
     "check",
+    "import_within",
 ]
 
 StackKind = Literal["local", "gcp"]
@@ -42,6 +45,26 @@ StackKind = Literal["local", "gcp"]
 GateShape = Literal["plain", "table", "loadtest"]
 # No gate may wait longer than this for one check (the registry's bound on every `timeout_s`).
 MAX_TIMEOUT_S = 300
+
+
+# Gates run in threads, and two threads importing the same package tree at once can deadlock on
+# Python's module locks (seen: `_DeadlockError ... _ModuleLock('pyvo.io.vosi')`), so client
+# libraries are imported one at a time, under one lock, inside the gate's own budget: the runner
+# loads a check's `requires` this way, and cloud sides load their clients once credentials exist.
+_IMPORT_LOCK = threading.Lock()
+
+
+def import_within(modules: tuple[str, ...], budget: Budget) -> None:
+    """Import `modules` under the one import lock, or CheckFailedError when the budget runs out."""
+    if not modules:
+        return
+    if not _IMPORT_LOCK.acquire(timeout=budget.remaining()):
+        raise CheckFailedError("timed out waiting to load the check's client libraries")
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    finally:
+        _IMPORT_LOCK.release()
 
 
 class CheckFailedError(Exception):
@@ -101,7 +124,6 @@ class CheckSpec:
     timeout_s: float
     requires: tuple[str, ...]
     gate: GateShape
-    gcp_api: str | None
 
     @property
     def area(self) -> str:
@@ -122,21 +144,22 @@ def check(
     timeout_s: float,
     requires: tuple[str, ...] = (),
     gate: GateShape = "plain",
-    gcp_api: str | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Declare a check function and register its record in :data:`CHECKS`.
 
     - ``id``: the name registry gates use (``check: <id>`` in ``milestones/registry.yaml``);
     - ``live``: it talks to live endpoints, so an offline plan's mock outputs never run it (the
       gate reports ``offline``); offline checks read only the outputs document or local files;
-    - ``stack_kinds``: the stack kinds (``local``, ``gcp``) it can run on from this machine; on
-      another kind the runner fails the gate without calling it;
-    - ``gcp_api``: when ``gcp`` is not among them, the live GCP API the check would need, as a
-      template formatted with the stack outputs (``"Cloud SQL {outputs.cloudsql_connection_name}"``);
+    - ``stack_kinds``: the stack kinds (``local``, ``gcp``) it runs on; on another kind the runner
+      fails the gate without calling it. ``gcp`` is required: releases are made from cloud stacks,
+      so every check has a cloud side (through :mod:`idf_clients.gcp` / :mod:`idf_clients.kube`,
+      see :mod:`._gcp`) that fails with its own reason, never a blanket refusal of the stack kind;
     - ``timeout_s``: the longest budget a registry gate may give it (each gate sets its own);
     - ``requires``: client libraries the check imports, loaded by the runner one at a time before
       the check runs (two threads importing one package tree at once can deadlock);
-    - ``gate``: which registry gate model carries its parameters (:data:`GateShape`).
+    - ``gate``: which registry gate model carries its parameters (:data:`GateShape`). A cloud
+      side loads its Google and Kubernetes clients itself (:func:`import_within`), once
+      credentials exist: they take seconds to import, and local stacks never load them.
     """
     kinds = frozenset(stack_kinds)
     problems = []
@@ -144,8 +167,11 @@ def check(
         problems.append(f"id {id!r} is already declared in {CHECKS[id].function.__module__}")
     if not kinds or not kinds <= set(get_args(StackKind)):
         problems.append(f"stack_kinds {sorted(kinds)} must be a non-empty subset of {get_args(StackKind)}")
-    if ("gcp" in kinds) == (gcp_api is not None):
-        problems.append("gcp_api is required exactly when the check cannot run on gcp stacks")
+    if "gcp" not in kinds:
+        problems.append(
+            "stack_kinds must include 'gcp': every check needs a cloud implementation "
+            "(the gcp side of the check, idf_ops/gates/checks/_gcp.py)"
+        )
     if not 0 < timeout_s <= MAX_TIMEOUT_S:
         problems.append(f"timeout_s {timeout_s:g} must be in (0, {MAX_TIMEOUT_S:g}]")
     if gate not in get_args(GateShape):
@@ -162,7 +188,6 @@ def check(
             timeout_s=timeout_s,
             requires=requires,
             gate=gate,
-            gcp_api=gcp_api,
         )
         return function
 

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import TYPE_CHECKING, Any
 
+from idf_clients.butler import open_butler
+from idf_ops.butler.bootstrap import DATASET_TYPES, RUNS
+from idf_ops.gates.checks import _gcp
 from idf_ops.gates.checks._common import db_auth_path, tcp_probe
 from idf_ops.gates.checks.base import Budget, CheckContext, CheckFailedError, Outcome, check
 
@@ -19,37 +21,18 @@ if TYPE_CHECKING:
 
 __all__ = ["DP01_DATASET_TYPES", "DP01_RUNS", "check_butler_read", "check_butler_write_refused"]
 
-# The four DP0.1 RUN collections (seed section 2.1.2).
-DP01_RUNS = (
-    "2.2i/runs/DP0.1/calexp/v1",
-    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1/u",
-    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1/grizy",
-    "2.2i/runs/DP0.1/coadd/wfd/dr6/v1",
-)
-# Dataset types of seed Appendix B (Table 3) that the DP0.1 repository must register.
-DP01_DATASET_TYPES = (
-    "skyMap", "raw", "icSrc", "calexp", "calexpBackground", "src", "srcMatch", "skyCorr",
-    "deepCoadd", "deepCoadd_calexp", "deepCoadd_calexp_background", "deepCoadd_deblendedFlux",
-    "deepCoadd_det", "deepCoadd_forced_src", "deepCoadd_mcalmax_deblended", "deepCoadd_meas",
-    "deepCoadd_measMatch", "deepCoadd_measMatchFull", "deepCoadd_mergeDet",
-    "deepCoadd_ngmix_deblended", "deepCoadd_nImage", "deepCoadd_ref", "icSrc_schema", "src_schema",
-    "deepCoadd_meas_schema", "deepCoadd_mergeDet_schema", "deepCoadd_ngmix_deblended_schema",
-    "deepCoadd_peak_schema", "deepCoadd_ref_schema", "deepCoadd_forced_src_schema",
-    "deepCoadd_deblendedFlux_schema", "deepCoadd_deblendedModel_schema", "deepCoadd_det_schema",
-    "deepCoadd_mcalmax_deblended_schema", "camera", "bias", "dark", "flat", "cal_ref_cat_2_2",
-    "packages",
-)  # fmt: skip
+# The four DP0.1 RUN collections (seed section 2.1.2) and the dataset types of seed Appendix B
+# (Table 3): the bootstrap's own lists, defined once.
+DP01_RUNS = RUNS
+DP01_DATASET_TYPES = tuple(DATASET_TYPES)
 
 
 def _open_butler(out: StackOutputs, writeable: bool) -> Any:
-    from lsst.daf.butler import Butler
-
+    # Where the user-facing config's registry password lives: $LSST_DB_AUTH if set, else the
+    # stack's secrets directory (db_auth_path), in force only while the Butler is built.
     auth = db_auth_path(out)
-    if auth is not None:
-        # Where the user-facing config's registry password lives (the stack's secrets directory).
-        os.environ.setdefault("LSST_DB_AUTH", str(auth))
     try:
-        return Butler.from_config(out.butler.readonly_config, writeable=writeable)
+        return open_butler(out.butler.readonly_config, auth, writeable=writeable)
     except Exception as exc:
         raise CheckFailedError(
             f"Butler {out.butler.readonly_config} does not open: {type(exc).__name__}: {exc}"
@@ -65,14 +48,19 @@ def _registry_reachable(out: StackOutputs, budget: Budget) -> None:
 @check(
     id="butler-read",
     live=True,
-    stack_kinds={"local"},
+    stack_kinds={"local", "gcp"},
     timeout_s=60,
     requires=("lsst.daf.butler",),
-    gcp_api="Butler {outputs.butler.repo_uri}",
 )
 def check_butler_read(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """Open with the user-facing read-only config; the DP0.1 chain, runs and dataset types exist."""
+    """Open with the user-facing read-only config; the DP0.1 chain, runs and dataset types exist.
+
+    The same on gcp stacks, where the config and the datastore are gs:// URIs (lsst-resources
+    reads them with google-cloud-storage) once Cloud Storage credentials exist.
+    """
     out = ctx.outputs
+    if out.kind == "gcp":
+        _gcp.butler_preflight(ctx, budget)
     _registry_reachable(out, budget)
     butler = _open_butler(out, writeable=False)
     evidence = [f"opened {out.butler.readonly_config} read-only (isWriteable={butler.isWriteable()})"]
@@ -127,14 +115,16 @@ def _refusal(exc: BaseException) -> str | None:
 @check(
     id="butler-write-refused",
     live=True,
-    stack_kinds={"local"},
+    stack_kinds={"local", "gcp"},
     timeout_s=60,
     requires=("lsst.daf.butler",),
-    gcp_api="Butler {outputs.butler.repo_uri}",
 )
 def check_butler_write_refused(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """A write through the user-facing config is refused by the database, not only by the client."""
+    """A write through the user-facing config is refused by the database, not only by the client
+    (gcp stacks: the same through the gs:// config)."""
     out = ctx.outputs
+    if out.kind == "gcp":
+        _gcp.butler_preflight(ctx, budget)
     _registry_reachable(out, budget)
     probe_run = "gates/write-probe"
     evidence = []
@@ -148,10 +138,8 @@ def check_butler_write_refused(ctx: CheckContext, gate: Gate, budget: Budget) ->
         raise CheckFailedError("a writeable=False Butler registered a RUN collection", evidence)
     # The registry role behind the user-facing config must refuse too: a user can pass
     # writeable=True. Opening writeable already writes (opaque tables), so either step may refuse.
-    from lsst.daf.butler import Butler
-
     try:
-        writer = Butler.from_config(out.butler.readonly_config, writeable=True)
+        writer = open_butler(out.butler.readonly_config, db_auth_path(out), writeable=True)
         writer.collections.register(probe_run)
     except Exception as exc:
         refusal = _refusal(exc)

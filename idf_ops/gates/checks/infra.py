@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idf_ops.gates.checks import _gcp
 from idf_ops.gates.checks._common import db_auth_path, host_port, tcp_probe
 from idf_ops.gates.checks.base import Budget, CheckContext, CheckFailedError, Outcome, check
 
@@ -96,16 +97,12 @@ def check_outputs_present(ctx: CheckContext, gate: Gate, budget: Budget) -> Outc
     return Outcome(f"outputs of stack {out.stack!r} complete{suffix}", evidence)
 
 
-@check(
-    id="compute-ready",
-    live=True,
-    stack_kinds={"local"},
-    timeout_s=30,
-    gcp_api="GKE container.googleapis.com",
-)
+@check(id="compute-ready", live=True, stack_kinds={"local", "gcp"}, timeout_s=30)
 def check_compute_ready(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """Every service the local stack publishes answers on TCP (GKE is not reachable from here)."""
+    """Every service the local stack publishes answers on TCP (gcp: :func:`._gcp.compute_ready`)."""
     out = ctx.outputs
+    if out.kind == "gcp":
+        return _gcp.compute_ready(ctx, budget)
     endpoints = {
         "tap": host_port(out.tap_url),
         "hub": host_port(out.hub_url),
@@ -128,14 +125,16 @@ def check_compute_ready(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcom
 @check(
     id="database-reachable",
     live=True,
-    stack_kinds={"local"},
+    stack_kinds={"local", "gcp"},
     timeout_s=30,
     requires=("psycopg", "sqlalchemy.engine", "yaml", "lsst.utils.db_auth"),
-    gcp_api="Cloud SQL {outputs.cloudsql_connection_name}",
 )
 def check_database_reachable(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """The local PostgreSQL answers a real query on the registry database (Cloud SQL: not from here)."""
+    """The local PostgreSQL answers a real query on the registry database (gcp: Cloud SQL,
+    :func:`._gcp.database_reachable`)."""
     out = ctx.outputs
+    if out.kind == "gcp":
+        return _gcp.database_reachable(ctx, budget)
     from idf_clients.postgres import query_one
 
     with _pg_connect(out, budget) as conn:
@@ -146,10 +145,13 @@ def check_database_reachable(ctx: CheckContext, gate: Gate, budget: Budget) -> O
     )
 
 
-@check(id="storage-present", live=True, stack_kinds={"local"}, timeout_s=10, gcp_api="Cloud Storage")
+@check(id="storage-present", live=True, stack_kinds={"local", "gcp"}, timeout_s=10)
 def check_storage_present(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """The local Butler datastore directory and the load manifest exist (stand-ins for buckets)."""
+    """The local Butler datastore directory and the load manifest exist (stand-ins for buckets;
+    gcp: the buckets, :func:`._gcp.storage_present`)."""
     out = ctx.outputs
+    if out.kind == "gcp":
+        return _gcp.storage_present(ctx, budget)
     paths = {"butler repository": out.butler.repo_uri, "load manifest": out.catalog_load_manifest}
     evidence, missing = [], []
     for role, value in paths.items():

@@ -82,8 +82,6 @@ def _provenance_line(summary: _SummaryView) -> str:
 
 def _scale_refusal(summary: _SummaryView, percent: float) -> str | None:
     """Why this summary cannot prove a scale test at `percent` of DR1, or None when it can."""
-    from idf_ops.scale.sizing import DR1_ROWS_PER_TABLE  # noqa: PLC0415 (sphgeom: only scale gates)
-
     prov = summary.provenance
     if prov is None:
         return "it records no provenance (stack kind, data scale); run the profile again with this version"
@@ -94,8 +92,7 @@ def _scale_refusal(summary: _SummaryView, percent: float) -> str | None:
         )
     rows = {table.lower(): n for table, n in prov.data_scale.rows_per_table.items()}
     short = []
-    for table, dr1 in DR1_ROWS_PER_TABLE.items():
-        needed = dr1 * percent / 100
+    for table, needed in _needed_rows(rows, percent).items():
         have = rows.get(table.lower())
         if have is None or have < needed:
             have_text = "no rows recorded" if have is None else f"{have:,} rows"
@@ -105,7 +102,37 @@ def _scale_refusal(summary: _SummaryView, percent: float) -> str | None:
             f"its data scale ({prov.data_scale.source}) is below {percent:g}% of DR1 "
             f"(idf_ops/scale/sizing.py): {'; '.join(short)}"
         )
+    if prov.data_scale.source not in COUNTED_SOURCES:
+        return (
+            f"its rows come from {prov.data_scale.source} ({prov.data_scale.detail}): planned, not counted; "
+            "load the catalog with the ingest step (`idf scale run --ingest-from DIR`), which records the "
+            "rows it loaded, and run the profile again"
+        )
     return None
+
+
+#: Data-scale sources whose rows were counted, not planned (idf_ops/loadtest/provenance.py).
+COUNTED_SOURCES = frozenset({"ingest-record", "load-manifest"})
+
+
+def _needed_rows(rows: dict[str, int], percent: float) -> dict[str, float]:
+    """Rows each table must hold: the scale catalog's dp01 tables when the record names them
+    (forced_photometry & co. at DR1's Object count, idf_ops/scale/sizing.py), else DR1's tables.
+    truth_match is not gated: its size follows the seed's truth-per-object ratio."""
+    from idf_ops.scale.sizing import (  # noqa: PLC0415 (sphgeom: only scale gates)
+        DR1_ROWS_PER_TABLE,
+        SCALE_CATALOG_ROWS_PER_OBJECT,
+    )
+
+    fraction = percent / 100
+    if "forced_photometry" in rows:
+        objects = DR1_ROWS_PER_TABLE["Object"] * fraction
+        return {
+            table: objects * per_object
+            for table, per_object in SCALE_CATALOG_ROWS_PER_OBJECT.items()
+            if table != "truth_match"
+        }
+    return {table: dr1 * fraction for table, dr1 in DR1_ROWS_PER_TABLE.items()}
 
 
 def _read_summaries(ctx: CheckContext, gate: LoadtestGate) -> list[tuple[_SummaryView, Path]]:

@@ -1,0 +1,1 @@
+"""Phalanx: the values files of our Science Platform environments, rendered from stack outputs."""

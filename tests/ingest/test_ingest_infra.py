@@ -1,0 +1,188 @@
+"""Qserv ingest on the cloud, offline: the generated configuration of dp01, the ingest Job in the plan
+(ordered after the Qserv resource, least privilege, Workload Identity) and the generator's Indexed Job,
+both validated strictly against the Kubernetes schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import kubernetes_validate
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+
+from idf_core.qserv_ingest import (
+    DP01_PARTITIONING,
+    DP01_SKY_BOX_DEG,
+    SCALE_STAGING_BUCKET,
+    chunks_in_box,
+)
+from idf_ops.plan.engine import _mock_classes
+from idf_ops.plan.manifests import KUBERNETES_VERSION
+from infra.policy.rules import evaluate_inventory
+from infra.qserv_ingest import (
+    ScaleCatalogGenerator,
+    ScaleCatalogGeneratorArgs,
+    dp01_cloud_config,
+    generator_job_spec,
+)
+from support.plans import TEST_IMAGES, OfflinePlans
+from support.stacks import STACKS
+
+JOB = "kubernetes:batch/v1:Job"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+QSERV_CR = "kubernetes:qserv.lsst.org/v1beta1:Qserv"
+
+
+def _strict(manifest: dict[str, Any]) -> None:
+    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def test_dp01_configuration_lists_the_five_tables_with_their_chunking() -> None:
+    config = dp01_cloud_config("bucket", "dp01_dc2_catalogs", "qserv", "dp01_dc2_catalogs")
+    assert config.table_order() == ["object", "truth_match", "forced_photometry", "position", "reference"]
+    chunks = chunks_in_box(*DP01_SKY_BOX_DEG)
+    assert 90 < len(chunks) < 130  # FIELD-NOTES: the DC2 area covers ~104 chunks
+    assert (config.database.num_stripes, config.database.num_sub_stripes) == (85, 12)
+    for table in config.table_order():
+        assert config.data_of(table)[0].chunks == chunks
+        spec = config.tables[table]
+        assert spec.is_partitioned == 1
+        assert [c.name for c in spec.columns][-2:] == ["chunkId", "subChunkId"]
+        assert spec.director_table == (DP01_PARTITIONING[table].director or "")
+    assert len(config.tables["forced_photometry"].columns) == 747 + 2  # every Felis column
+    files = config.files()
+    metadata = json.loads(files["metadata.json"])
+    assert metadata["tables"][0]["schema"] == "object.json"
+    assert yaml.safe_load(files["ingest.yaml"])["ingest"]["qserv"]["replication_url"].startswith(
+        "http://qserv-repl-ctl"
+    )
+
+
+def test_dp01_plan_orders_the_ingest_job_after_qserv(plans: OfflinePlans) -> None:
+    plan = plans["dp01"]
+    jobs = [r for r in plan.of_type(JOB) if r.inputs["metadata"]["name"].startswith("qserv-ingest-")]
+    assert len(jobs) == 1
+    job = jobs[0]
+    (qserv,) = plan.of_type(QSERV_CR)
+    assert qserv.urn in job.dependencies, "the ingest Job must wait for the Qserv resource"
+    config = next(r for r in plan.of_type(CONFIG_MAP) if r.urn in job.dependencies)
+    assert set(config.inputs["data"]) >= {f"{t}.json" for t in DP01_PARTITIONING} | {
+        "metadata.json",
+        "ingest.yaml",
+    }
+    pod = job.inputs["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == TEST_IMAGES["qserv_ingest"]
+    ksa = next(
+        r
+        for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+        if r.inputs["metadata"]["name"] == pod["serviceAccountName"]
+    )
+    assert "iam.gke.io/gcp-service-account" in ksa.inputs["metadata"]["annotations"]
+    grants = [
+        r
+        for r in plan.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if r.name.startswith("idf-dp01-qserv-ingest")
+    ]
+    assert [g.inputs["role"] for g in grants] == ["roles/storage.objectViewer"]
+    for resource in (job, config, ksa):
+        _strict(
+            {"apiVersion": _api(resource.type), "kind": resource.type.rsplit(":", 1)[-1], **resource.inputs}
+        )
+    assert evaluate_inventory([job, config, ksa, *grants]) == []
+
+
+def _api(type_token: str) -> str:
+    group_version = type_token.split(":")[1]
+    group, _, version = group_version.rpartition("/")
+    return version if group == "core" else group_version
+
+
+@pytest.mark.parametrize("stack", [s for s in STACKS if s != "dp01"])
+def test_stacks_without_a_staging_bucket_declare_no_ingest_job(plans: OfflinePlans, stack: str) -> None:
+    """Only stacks with a staging bucket, or a scale stack's generated catalog
+    (tests/scale/test_scale_catalog_job.py), have an ingest Job."""
+    plan = plans[stack]
+    has_bucket = any(r.name.endswith("-qserv-ingest") for r in plan.of_type("gcp:storage/bucket:Bucket"))
+    generated = any(r.name.endswith("-scale-catalog-job") for r in plan.of_type(JOB))
+    jobs = [r for r in plan.of_type(JOB) if r.inputs["metadata"]["name"].startswith("qserv-ingest-")]
+    assert len(jobs) == int(has_bucket or generated)
+
+
+GENERATOR_IMAGE = "us-central1-docker.pkg.dev/rubin-idf-scale-test/idf-ops/idf-ops@sha256:" + "ab" * 32
+
+
+def _generator_args(provider: Any = None) -> ScaleCatalogGeneratorArgs:
+    return ScaleCatalogGeneratorArgs(
+        project="rubin-idf-scale-test",
+        stack="qserv-scale75",
+        namespace="qserv",
+        percent=75,
+        staging_uri=f"gs://{SCALE_STAGING_BUCKET}/scale/qserv-scale75/",
+        seed_uri=f"gs://{SCALE_STAGING_BUCKET}/seed/dp01_dc2_catalogs/",
+        shares=304,
+        parallelism=304,
+        worker_pool_name="idf-qserv-scale75-qserv-worker",
+        worker_taint={"key": "idf.lsst.io/qserv", "value": "worker"},
+        labels={"idf.lsst.io/stack": "qserv-scale75"},
+        provider=provider,
+        depends_on=[],
+        image=GENERATOR_IMAGE,
+    )
+
+
+def test_generator_is_an_indexed_job_on_the_worker_nodes() -> None:
+    spec = generator_job_spec(_generator_args(), "scale-gen-qserv-scale75")
+    manifest = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "scale-catalog-generate", "namespace": "qserv"},
+        "spec": spec,
+    }
+    _strict(manifest)
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == 304
+    pod = spec["template"]["spec"]
+    assert pod["nodeSelector"] == {"cloud.google.com/gke-nodepool": "idf-qserv-scale75-qserv-worker"}
+    command = pod["containers"][0]["command"]
+    # The share is --index, read from JOB_COMPLETION_INDEX (idf scale generate's envvar), not passed.
+    assert command[:3] == ["idf", "scale", "generate"] and "--index" not in command
+    broken = json.loads(json.dumps(manifest))
+    broken["spec"]["completionsMode"] = broken["spec"].pop("completionMode")  # a misspelt field
+    with pytest.raises(kubernetes_validate.ValidationError):
+        _strict(broken)
+
+
+@pytest.fixture
+def recorded() -> Any:
+    mocks_cls, monitor_cls = _mock_classes()
+    mocks = mocks_cls()
+    monitor = monitor_cls(mocks)
+    pulumi.runtime.set_mocks(mocks, project="idf", stack="qserv-scale75", preview=False, monitor=monitor)
+    return monitor
+
+
+def test_generator_writes_only_its_own_prefix(recorded: Any) -> None:
+    @pulumi.runtime.test
+    def program() -> Any:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        generator = ScaleCatalogGenerator("t-gen", _generator_args(provider))
+        return generator.job.urn
+
+    program()
+    by_name = {r.name: r for r in recorded.recorded}
+    grant = by_name["t-gen-staging"]
+    assert grant.inputs["role"] == "roles/storage.objectAdmin"
+    assert grant.inputs["condition"]["expression"] == (
+        f'resource.name.startsWith("projects/_/buckets/{SCALE_STAGING_BUCKET}/objects/scale/qserv-scale75/")'
+    )
+    job = by_name["t-gen-job"]
+    assert by_name["t-gen-ksa"].urn in job.dependencies and grant.urn in job.dependencies
+    # Awaited (what depends on it, the ingest, follows its completion), for at most timeout_hours.
+    assert job.inputs["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": str(4 * 3600)}
+
+
+def test_scale_staging_bucket_is_dp01s() -> None:
+    dp01 = yaml.safe_load(open("stacks/Pulumi.dp01.yaml"))  # noqa: SIM115, PTH123
+    assert dp01["config"]["idf:buckets"]["qserv_ingest"]["name"] == SCALE_STAGING_BUCKET
