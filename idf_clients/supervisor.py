@@ -78,6 +78,14 @@ class SupervisorClient:
         """One program (``name`` as in ``[program:name]``)."""
         return _info(self._call("supervisor.getProcessInfo", name))
 
+    def stop(self, name: str) -> None:
+        """Stop a program and wait until it has stopped."""
+        self._call("supervisor.stopProcess", name, True)
+
+    def start(self, name: str, *, wait: bool = True) -> None:
+        """Start a program; with ``wait``, until it is RUNNING (or supervisord gives up)."""
+        self._call("supervisor.startProcess", name, wait)
+
     def restart(self, name: str) -> None:
         """Stop (when running) and start a program, waiting for each step."""
         if self.process(name).state in {"RUNNING", "STARTING", "BACKOFF"}:
