@@ -46,6 +46,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from idf_core.errors import BadInput
+from idf_core.facts import SCALE_STACK_PREFIX, is_scale_stack
 
 __all__ = [
     "CHUNK_COLUMNS",
@@ -54,14 +55,17 @@ __all__ = [
     "DP01_PARTITIONING",
     "DP01_SEED_URI",
     "DP01_SKY_BOX_DEG",
+    "DP01_STAGING_BUCKET",
     "FOOTPRINT_DEC_MAX_DEG",
     "FOOTPRINT_DEC_MIN_DEG",
     "INGEST_CONFIG_FILE",
     "METADATA_FILE",
     "NUM_STRIPES",
     "NUM_SUB_STRIPES",
-    "SCALE_STAGING_BUCKET",
-    "SCALE_STAGING_URI",
+    "SCALE_STAGING_BUCKET_PREFIX",
+    "SCALE_STAGING_DELETE_AFTER_DAYS",
+    "SCALE_STAGING_FOLDER",
+    "SCALE_STAGING_ROLE",
     "VCPUS_PER_GENERATOR",
     "WORKFLOW_VERSION",
     "Column",
@@ -82,6 +86,7 @@ __all__ = [
     "generator_parallelism",
     "read_config",
     "scale_chunks",
+    "scale_staging_bucket",
     "scale_staging_uri",
 ]
 
@@ -99,12 +104,22 @@ METADATA_FILE = "metadata.json"
 DP01_DATABASE = "dp01_dc2_catalogs"
 #: The installed Felis file of DP0.1 (lsst-sdm-schemas): package and resource path.
 DP01_FELIS_RESOURCE = ("lsst.sdm.schemas", "archive/dp01_dc2.yaml")
-#: Where the scale stacks' generated catalogs are staged: dp01's ``qserv_ingest`` bucket (a scale stack
-#: declares no bucket of its own: it holds no data), one folder per stack; the bucket's lifecycle
-#: deletes them. dp01's catalogs themselves are the seed under ``DP01_DATABASE/`` in the same bucket.
-SCALE_STAGING_BUCKET = "rubin-idf-dp01-qserv-ingest"
-SCALE_STAGING_URI = f"gs://{SCALE_STAGING_BUCKET}/scale/"
-DP01_SEED_URI = f"gs://{SCALE_STAGING_BUCKET}/seed/{DP01_DATABASE}/"
+#: dp01's ``qserv_ingest`` bucket. dp01's catalogs (Parquet) under ``seed/`` are the scale catalog's
+#: seed, which a scale stack's generator may read and nothing more.
+DP01_STAGING_BUCKET = "rubin-idf-dp01-qserv-ingest"
+DP01_SEED_URI = f"gs://{DP01_STAGING_BUCKET}/seed/{DP01_DATABASE}/"
+#: A scale stack's generated catalog goes to a scratch bucket of its own, in the scale-test project
+#: (:func:`scale_staging_bucket`): destroyed with the stack, by `idf scale down` or the reaper, objects
+#: and all, so neither the data nor its storage bill outlives the test, and the stack's identities
+#: never write into a serving stack's bucket. The bucket's ``role`` label:
+SCALE_STAGING_ROLE = "scale-staging"
+#: Its folder that the generator writes and the ingest Job reads.
+SCALE_STAGING_FOLDER = "catalog"
+#: Age (days) at which the scratch bucket's lifecycle deletes an object: a safety net for a destroy
+#: that failed, longer than any scale test; the policy pack refuses a scale stack's bucket without it.
+SCALE_STAGING_DELETE_AFTER_DAYS = 7
+#: What every scale stack's scratch bucket name starts with (the reaper's grant is limited to it).
+SCALE_STAGING_BUCKET_PREFIX = f"rubin-idf-{SCALE_STACK_PREFIX}"
 #: The survey footprint the sizing model counts chunks in (docs/sizing.md): the LSST wide-fast-deep sky
 #: lies south of Dec +2 deg (LSST Science Book / LSE-30 footprint rounded to a box); all RA.
 FOOTPRINT_DEC_MIN_DEG = -90.0
@@ -401,9 +416,24 @@ def generator_parallelism(workers: int, vcpus_per_worker: int) -> int:
     return max(1, workers * vcpus_per_worker // VCPUS_PER_GENERATOR)
 
 
+def scale_staging_bucket(stack: str) -> str:
+    """The scratch bucket of scale stack ``stack`` (a GCS name: at most 63 characters)."""
+    if not is_scale_stack(stack):
+        raise BadInput(
+            f"stack {stack!r} is not a scale-test stack ({SCALE_STACK_PREFIX}*): it has no scratch bucket"
+        )
+    name = f"rubin-idf-{stack}-staging"
+    if len(name) > 63:
+        raise BadInput(
+            f"stack {stack!r}: its staging bucket name {name!r} is over 63 characters; "
+            "use a shorter stack name"
+        )
+    return name
+
+
 def scale_staging_uri(stack: str) -> str:
-    """``gs://…/scale/<stack>/``: the scale stack's own prefix of the staging bucket."""
-    return f"{SCALE_STAGING_URI}{stack}/"
+    """``gs://<scratch bucket>/catalog/``: where the scale stack's generator writes its chunks."""
+    return f"gs://{scale_staging_bucket(stack)}/{SCALE_STAGING_FOLDER}/"
 
 
 def build_config(

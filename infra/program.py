@@ -24,7 +24,12 @@ from pydantic import ValidationError
 from idf_core.contract import ButlerEndpoint, ExternalS3Store, ProgramOutputs, QservEndpoint, SciencePlatform
 from idf_core.errors import BadInput
 from idf_core.facts import is_scale_stack, node_network_tag, pool_name
-from idf_core.qserv_ingest import scale_chunks, scale_staging_uri
+from idf_core.qserv_ingest import (
+    SCALE_STAGING_DELETE_AFTER_DAYS,
+    SCALE_STAGING_ROLE,
+    scale_chunks,
+    scale_staging_uri,
+)
 from infra.argocd import APP_OF_APPS_NAME, SciencePlatformArgs, github_secret_id
 from infra.argocd import SciencePlatform as SciencePlatformComponent
 from infra.batch_htcondor import BatchHtcondor, BatchHtcondorArgs, HtcondorImages, machine_shape
@@ -44,7 +49,7 @@ from infra.node_pools import NodePools, NodePoolsArgs
 from infra.platform_ingress import PlatformIngress, PlatformIngressArgs
 from infra.qserv_ingest import QservIngest, QservIngestArgs, ScaleCatalogGenerator, ScaleCatalogGeneratorArgs
 from infra.reaper import Reaper, ReaperArgs
-from infra.storage import Buckets, BucketsArgs
+from infra.storage import Buckets, BucketsArgs, ScratchBucketArgs, scratch_bucket
 
 __all__ = ["build", "export_all", "exports_of"]
 
@@ -377,14 +382,25 @@ def _scale_catalog(
     image: str,
     idf_ops: pulumi.Output[str],
 ) -> QservIngest:
-    """A scale stack's catalog: the generator's Indexed Job on the Qserv workers (one completion per
-    chunk of ``idf:scale_catalog.percent_of_dr1``), then the ingest Job of what it wrote (the stack's
-    prefix of the staging bucket), created once the generator has completed."""
+    """A scale stack's catalog: its scratch staging bucket (destroyed with the stack), the generator's
+    Indexed Job on the Qserv workers (one completion per chunk of ``idf:scale_catalog.percent_of_dr1``)
+    writing into it, then the ingest Job of what it wrote, created once the generator has completed."""
     q, sc = cfg.qserv, cfg.scale_catalog
     if q is None or sc is None or k8s_layer.qserv is None:  # the caller checked; for the type checker
         raise BadInput(f"{cfg.source}: a scale catalog needs idf:qserv and idf:scale_catalog")
     staging_uri = scale_staging_uri(cfg.stack)
     bucket, _, staging_prefix = staging_uri.removeprefix("gs://").partition("/")
+    staging = scratch_bucket(
+        f"{prefix}-scale-staging",
+        ScratchBucketArgs(
+            name=bucket,
+            project=cfg.gcp_project,
+            location=cfg.gcp_region.upper(),
+            labels=cfg.labels(),
+            role=SCALE_STAGING_ROLE,
+            delete_after_days=SCALE_STAGING_DELETE_AFTER_DAYS,
+        ),
+    )
     chunks = scale_chunks(sc.percent_of_dr1)
     labels = {"app.kubernetes.io/managed-by": "pulumi", "idf.lsst.io/stack": cfg.stack}
     worker = cfg.node_pools[q.worker_pool]
@@ -397,6 +413,7 @@ def _scale_catalog(
             namespace=q.namespace,
             percent=sc.percent_of_dr1,
             staging_uri=staging_uri,
+            staging_bucket=staging,
             seed_uri=sc.seed_uri,
             shares=len(chunks),
             parallelism=sc.parallelism,
@@ -422,9 +439,9 @@ def _scale_catalog(
             provider=k8s_layer.provider,
             qserv=k8s_layer.qserv,
             depends_on=[k8s_layer.namespaces[q.namespace], *pools, generator.job],
+            bucket_resource=staging,
             image=image,
             chunks=chunks,
-            prefix_only=True,
             skip_await=True,
         ),
     )

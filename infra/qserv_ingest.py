@@ -17,14 +17,15 @@
 
 **Scale catalog generator** (:class:`ScaleCatalogGenerator`, temporary scale stacks): an Indexed Job
 on the stack's own worker nodes (no extra cluster), one completion index per share of the chunks,
-running ``idf scale generate`` (:mod:`idf_ops.scale.generate`) from dp01's catalogs to the scale
-staging prefix (:func:`idf_core.qserv_ingest.scale_staging_uri`: a scale stack declares no bucket,
-it holds no data), with ``objectAdmin`` on that bucket limited by an IAM condition to the stack's own
-prefix and ``objectViewer`` limited to the seed's prefix. One completion per chunk, the parallelism and
-the wait of the stack's ``idf:scale_catalog`` (rendered by the sizing model, priced by ``idf scale
+running ``idf scale generate`` (:mod:`idf_ops.scale.generate`) from dp01's catalogs into the stack's
+own scratch bucket in the scale-test project (:func:`idf_core.qserv_ingest.scale_staging_uri`,
+:func:`infra.storage.scratch_bucket`: destroyed with the stack, objects and all), with ``objectAdmin``
+on that bucket and ``objectViewer`` on dp01's bucket limited by an IAM condition to the seed's prefix:
+nothing of a serving stack is writable from a scale stack. One completion per chunk, the parallelism
+and the wait of the stack's ``idf:scale_catalog`` (rendered by the sizing model, priced by ``idf scale
 plan``; :func:`idf_core.qserv_ingest.generator_parallelism`). ``pulumi up`` waits for it (up to
 ``timeout_hours``, ``pulumi.com/timeoutSeconds``) and then creates the scale stack's ingest Job, which
-reads only that prefix. Built by the program for scale stacks (``infra/program.py``).
+reads that bucket. Built by the program for scale stacks (``infra/program.py``).
 
 **Not checked offline** (no cluster here): the ingest image tag, the script names inside it, the
 content the ingest image expects in the replication credentials file (``secret-repl-creds-qserv``,
@@ -148,7 +149,10 @@ def _identity(  # noqa: PLR0917 - one private helper, each argument a distinct f
     provider: k8s.Provider,
     depends_on: list[pulumi.Resource],
     condition: gcp.storage.BucketIAMMemberConditionArgs | None = None,
+    bucket_resource: pulumi.Resource | None = None,
 ) -> _Identity:
+    """The Job's GCP service account, its one grant on ``bucket`` (created after ``bucket_resource``
+    when the same stack creates the bucket), its Workload Identity binding and its Kubernetes account."""
     child = pulumi.ResourceOptions(parent=parent)
     sa = gcp.serviceaccount.Account(
         f"{name}-sa",
@@ -163,7 +167,7 @@ def _identity(  # noqa: PLR0917 - one private helper, each argument a distinct f
         role=role,
         member=sa.email.apply(lambda e: f"serviceAccount:{e}"),
         condition=condition,
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[bucket_resource] if bucket_resource else None),
     )
     binding = gcp.serviceaccount.IAMMember(
         f"{name}-workload-identity",
@@ -208,26 +212,18 @@ class QservIngestArgs:
     transactions: int = 10
     chunks: list[int] | None = None
     """The generated scale catalog's chunks (scale stacks); None: dp01's DC2 box."""
-    prefix_only: bool = False
-    """Read only ``staging_prefix`` of the bucket (a scale stack's share of dp01's staging bucket)."""
+    bucket_resource: pulumi.Resource | None = None
+    """The bucket, when this stack creates it outside ``idf:buckets`` (a scale stack's scratch bucket)."""
     skip_await: bool = False
     """``pulumi.com/skipAwait``: `pulumi up` does not wait the hours a scale catalog's load takes."""
 
 
-def _prefix_condition(
-    bucket: str, prefixes: list[str], *, title: str, with_listing: bool
-) -> gcp.storage.BucketIAMMemberConditionArgs:
-    """An IAM condition limiting a bucket grant to objects under ``prefixes`` (and, ``with_listing``,
-    the bucket itself, which ``objects.list`` is checked on: the FUSE mount lists)."""
-    terms = [
-        f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{p.strip("/")}/")' for p in prefixes
-    ]
-    if with_listing:
-        terms.insert(0, f'resource.name == "projects/_/buckets/{bucket}"')
+def _prefix_condition(bucket: str, prefix: str, *, title: str) -> gcp.storage.BucketIAMMemberConditionArgs:
+    """An IAM condition limiting a bucket grant to the objects under ``prefix``."""
     return gcp.storage.BucketIAMMemberConditionArgs(
         title=title,
-        description=f"Objects under {', '.join(p.strip('/') + '/' for p in prefixes)} of {bucket} only",
-        expression=" || ".join(terms),
+        description=f"Objects under {prefix.strip('/')}/ of {bucket} only",
+        expression=f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{prefix.strip("/")}/")',
     )
 
 
@@ -246,16 +242,9 @@ class QservIngest(pulumi.ComponentResource):
             args.staging_bucket, args.staging_prefix, ns, args.database, chunks=args.chunks
         )
         files = self.ingest_config.files()
-        condition = (
-            _prefix_condition(
-                args.staging_bucket, [args.staging_prefix], title="stack-prefix-read", with_listing=True
-            )
-            if args.prefix_only
-            else None
-        )
         identity = _identity(
             self, name, args.project, account, ns, args.staging_bucket, "roles/storage.objectViewer",
-            args.labels, args.provider, args.depends_on, condition=condition,
+            args.labels, args.provider, args.depends_on, bucket_resource=args.bucket_resource,
         )  # fmt: skip
         k8s_child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on)
         config_name = f"qserv-ingest-{args.database.replace('_', '-')}"
@@ -354,7 +343,7 @@ class ScaleCatalogGeneratorArgs:
     namespace: str
     percent: float
     staging_uri: str
-    """``gs://<bucket>/<prefix>/``: where the chunks go (the stack's own prefix)."""
+    """``gs://<bucket>/<folder>/``: where the chunks go (a folder of the stack's scratch bucket)."""
     seed_uri: str
     """``gs://<bucket>/<prefix>/``: dp01's catalogs as Parquet (``<table>.parquet``)."""
     shares: int
@@ -370,6 +359,9 @@ class ScaleCatalogGeneratorArgs:
     """The idf-ops build's digest reference (:func:`infra.images.idf_ops_image`)."""
     timeout_hours: float = 4.0
     """How long `pulumi up` waits for the Job to complete (the ingest Job is created after it)."""
+    staging_bucket: pulumi.Resource | None = None
+    """The scratch bucket of ``staging_uri`` (:func:`infra.storage.scratch_bucket`), when this stack
+    creates it: the grant on it is created after it."""
 
 
 def _bucket_and_prefix(uri: str) -> tuple[str, str]:
@@ -380,7 +372,7 @@ def _bucket_and_prefix(uri: str) -> tuple[str, str]:
 
 
 class ScaleCatalogGenerator(pulumi.ComponentResource):
-    """The Indexed Job that writes the scale catalog's chunks to the staging prefix."""
+    """The Indexed Job that writes the scale catalog's chunks to the stack's scratch bucket."""
 
     job: k8s.batch.v1.Job
     seed_grant: gcp.storage.BucketIAMMember
@@ -389,13 +381,13 @@ class ScaleCatalogGenerator(pulumi.ComponentResource):
         self, name: str, args: ScaleCatalogGeneratorArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("idf:qserv:ScaleCatalogGenerator", name, None, opts)
-        bucket, prefix = _bucket_and_prefix(args.staging_uri)
+        bucket, _ = _bucket_and_prefix(args.staging_uri)
         seed_bucket, seed_prefix = _bucket_and_prefix(args.seed_uri)
         account = f"scale-gen-{args.stack}"
+        # objectAdmin on its own stack's scratch bucket only: created, written and destroyed with it.
         identity = _identity(
             self, name, args.project, account, args.namespace, bucket, "roles/storage.objectAdmin",
-            args.labels, args.provider, args.depends_on,
-            condition=_prefix_condition(bucket, [prefix], title="own-prefix-only", with_listing=False),
+            args.labels, args.provider, args.depends_on, bucket_resource=args.staging_bucket,
         )  # fmt: skip
         # Read the seed (dp01's Parquet files) and nothing else of its bucket.
         self.seed_grant = gcp.storage.BucketIAMMember(
@@ -403,10 +395,11 @@ class ScaleCatalogGenerator(pulumi.ComponentResource):
             bucket=seed_bucket,
             role="roles/storage.objectViewer",
             member=identity.grant.member,
-            condition=_prefix_condition(
-                seed_bucket, [seed_prefix], title="seed-read-only", with_listing=False
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            condition=_prefix_condition(seed_bucket, seed_prefix, title="seed-read-only"),
+            # The one grant outside the scale-test project: the reaper may not change dp01's bucket,
+            # so a destroy leaves it (inert: it names an account the destroy deletes; a new account
+            # of that name is another principal) instead of failing on it.
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         spec = generator_job_spec(args, account)
         self.job = k8s.batch.v1.Job(  # type: ignore[call-overload]

@@ -24,6 +24,13 @@ Least privilege, and why it is this shape (what `pulumi destroy` of a scale stac
   "temporary and expired" is the reaper's own check; "cannot touch a permanent stack" is the
   project boundary. No create or update permission except `container.clusters.update` (node pool
   deletion is an update of the cluster) and `compute.routers.update` (NAT removal).
+- *Scratch buckets.* A scale stack's generated catalog lives in a bucket of its own
+  (infra/storage.py ``scratch_bucket``), destroyed with it, objects and all. Deleting buckets,
+  objects and the grants on them is a third role (:data:`SCRATCH_PERMISSIONS`) whose grant carries
+  a condition on the bucket name (:func:`scratch_bucket_condition`: ``rubin-idf-qserv-scale*``), so
+  even in that project the reaper deletes no other bucket. The generator's read grant on dp01's seed
+  is the one resource a scale stack has outside the scale-test project; a destroy leaves it
+  (``retain_on_delete``), since the reaper may not change dp01's bucket.
 - *IAM cleanup.* A scale stack grants its node service account :data:`infra.iam.NODE_ROLES` on the
   project; removing those needs `setIamPolicy`, which could otherwise grant anything. It is a
   second role whose grant carries the condition
@@ -56,6 +63,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from idf_core.facts import SCALE_STACK_PREFIX
+from idf_core.qserv_ingest import SCALE_STAGING_BUCKET_PREFIX
 from infra.config import ReaperConfig
 from infra.iam import NODE_ROLES
 
@@ -71,6 +79,8 @@ __all__ = [
     "LOG_METRIC",
     "REAPER_ACCOUNT_ID",
     "REAPER_COMMAND",
+    "SCRATCH_PERMISSIONS",
+    "SCRATCH_ROLE_ID",
     "SECRET_ROLE",
     "STATE_LIST_PERMISSIONS",
     "STATE_LIST_ROLE_ID",
@@ -80,6 +90,7 @@ __all__ = [
     "ReaperCost",
     "iam_cleanup_condition",
     "reaper_cost",
+    "scratch_bucket_condition",
     "state_condition",
     "state_prefixes",
 ]
@@ -93,6 +104,7 @@ REAPER_COMMAND = ["idf", "scale", "reap", "--unattended"]
 DESTROY_ROLE_ID = "idfScaleReaperDestroy"
 IAM_CLEANUP_ROLE_ID = "idfScaleReaperIamCleanup"
 STATE_LIST_ROLE_ID = "idfReaperStateList"
+SCRATCH_ROLE_ID = "idfScaleReaperScratchBuckets"
 # Read, write, overwrite and delete objects (no IAM, no bucket settings); narrowed by a condition.
 STATE_OBJECT_ROLE = "roles/storage.objectUser"
 BILLING_ROLE = "roles/billing.costsManager"
@@ -163,8 +175,24 @@ IAM_CLEANUP_PERMISSIONS: tuple[str, ...] = (
     "resourcemanager.projects.setIamPolicy",
 )
 STATE_LIST_PERMISSIONS: tuple[str, ...] = ("storage.objects.list",)
+# A scale stack's scratch staging bucket (infra/storage.py scratch_bucket): force_destroy lists and
+# deletes its objects, then the bucket; the grants on it are removed through its IAM policy first.
+# A role of its own, so that its grant can carry a condition on the bucket's name.
+SCRATCH_PERMISSIONS: tuple[str, ...] = (
+    "storage.buckets.delete",
+    "storage.buckets.get",
+    "storage.buckets.getIamPolicy",
+    "storage.buckets.setIamPolicy",
+    "storage.objects.delete",
+    "storage.objects.list",
+)
 _STATE_AREAS = ("stacks", "locks", "history", "backups")
 PRICE_FILE = Path(__file__).resolve().parent.parent / "data" / "prices" / "serverless-us-central1.yaml"
+
+
+def scratch_bucket_condition() -> str:
+    """The condition of the scratch-bucket grant: the scale stacks' staging buckets and their objects."""
+    return f'resource.name.startsWith("projects/_/buckets/{SCALE_STAGING_BUCKET_PREFIX}")'
 
 
 def iam_cleanup_condition(roles: list[str]) -> str:
@@ -243,6 +271,28 @@ class Reaper(pulumi.ComponentResource):
             permissions=list(IAM_CLEANUP_PERMISSIONS),
             stage="GA",
             opts=child,
+        )
+        self.scratch_role = gcp.projects.IAMCustomRole(
+            f"{name}-scratch-role",
+            project=r.target_project,
+            role_id=SCRATCH_ROLE_ID,
+            title="IDF scale-test reaper: delete scratch buckets",
+            description="Empty and delete a scale stack's staging bucket; granted with a name condition",
+            permissions=list(SCRATCH_PERMISSIONS),
+            stage="GA",
+            opts=child,
+        )
+        gcp.projects.IAMMember(
+            f"{name}-scratch",
+            project=r.target_project,
+            role=f"projects/{r.target_project}/roles/{SCRATCH_ROLE_ID}",
+            member=member,
+            condition=gcp.projects.IAMMemberConditionArgs(
+                title="scale-staging-buckets-only",
+                description="Only the scale stacks' scratch staging buckets and their objects",
+                expression=scratch_bucket_condition(),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.scratch_role]),
         )
         gcp.projects.IAMMember(
             f"{name}-destroy",

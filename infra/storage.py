@@ -5,6 +5,12 @@ Every bucket: uniform bucket-level access, public access prevention enforced, no
 `protect=True`, labels; versioning where the stack says the data is irreplaceable; lifecycle rules
 that move data to NEARLINE/COLDLINE and expire noncurrent versions and staging data, since
 storage is the seed's named cost driver.
+
+The one exception is a temporary scale stack's scratch bucket (:func:`scratch_bucket`): data it
+regenerates, in the scale-test project, which must go with the stack when `idf scale down` or the
+reaper destroys it; so `force_destroy`, no `protect`, and a lifecycle that deletes every object
+after a few days should a destroy fail. The policy pack allows exactly that shape on scale stacks
+only (``infra/policy/rules.py``, ``_is_scale_scratch_bucket``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import pulumi_gcp as gcp
 
 from infra.config import BucketConfig
 
-__all__ = ["Buckets", "BucketsArgs", "lifecycle_rules"]
+__all__ = ["Buckets", "BucketsArgs", "ScratchBucketArgs", "lifecycle_rules", "scratch_bucket"]
 
 
 def lifecycle_rules(bucket: BucketConfig) -> list[gcp.storage.BucketLifecycleRuleArgs]:
@@ -90,3 +96,42 @@ class Buckets(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
         self.register_outputs({"bucket_names": {r: b.name for r, b in self.buckets.items()}})
+
+
+@dataclass(frozen=True)
+class ScratchBucketArgs:
+    """Inputs of :func:`scratch_bucket`."""
+
+    name: str
+    project: str
+    location: str
+    labels: dict[str, str]
+    role: str
+    """The bucket's ``role`` label (the policy pack recognises a scale stack's scratch bucket by it)."""
+    delete_after_days: int
+
+
+def scratch_bucket(
+    resource_name: str, args: ScratchBucketArgs, opts: pulumi.ResourceOptions | None = None
+) -> gcp.storage.Bucket:
+    """A bucket of regenerable data destroyed with its temporary stack, objects and all."""
+    return gcp.storage.Bucket(
+        resource_name,
+        name=args.name,
+        project=args.project,
+        location=args.location,
+        storage_class="STANDARD",
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        # Destroyed with the stack (idf scale down, the reaper) although it holds objects.
+        force_destroy=True,
+        versioning=gcp.storage.BucketVersioningArgs(enabled=False),
+        lifecycle_rules=[
+            gcp.storage.BucketLifecycleRuleArgs(
+                action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=args.delete_after_days),
+            )
+        ],
+        labels={**args.labels, "role": args.role},
+        opts=opts,
+    )

@@ -134,6 +134,8 @@ def _print_plan(plan: ScalePlan) -> None:
         f"  generation {tc.generation_hours:5.1f} h  ${tc.generation_usd:,.0f}",
         f"  ingest     {tc.ingest_hours:5.1f} h  ${tc.ingest_usd:,.0f}",
         f"  test       {tc.test_hours:5.1f} h  ${tc.test_usd:,.0f}",
+        f"  staging    {tc.staging_gb:,.0f} GB in the scratch bucket  ${tc.staging_usd:,.0f} (destroyed "
+        "with the stack)",
         f"  reaper     ${tc.reaper_usd:,.2f} (REAPER_USD_PER_HOUR in idf_ops/scale/plan.py: an assumed "
         "constant, not from the price table)",
         f"  TOTAL      {tc.generation_hours + tc.ingest_hours + tc.test_hours:5.1f} h  ${tc.total_usd:,.0f}",

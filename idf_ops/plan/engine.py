@@ -52,6 +52,7 @@ class PlannedResource:
     parent: str | None = None
     provider: str | None = None
     protect: bool = False
+    retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
     secret_inputs: list[str] = field(default_factory=list)
@@ -222,6 +223,7 @@ def _mock_classes() -> tuple[type, type]:
                     parent=request.parent or None,
                     provider=request.provider or None,
                     protect=bool(request.protect),
+                    retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                     ignore_changes=list(request.ignoreChanges),
                     dependencies=list(request.dependencies),
                     secret_inputs=secrets,

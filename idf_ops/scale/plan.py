@@ -19,7 +19,7 @@ from idf_core.qserv_ingest import scale_chunks, scale_staging_uri
 from idf_ops.cost.estimate import CostEstimate, estimate_cost
 from idf_ops.cost.inventory import inventory_from_stack
 from idf_ops.cost.prices import PriceTable
-from idf_ops.scale.sizing import SizingInputs, SizingResult, size_qserv
+from idf_ops.scale.sizing import GENERATED_CSV_BYTES_PER_OBJECT, SizingInputs, SizingResult, size_qserv
 from idf_ops.scale.stackfile import render_stack_document
 from infra.config import dump_stack_file, validate_config_mapping
 
@@ -59,7 +59,17 @@ class TestCost(BaseModel):
     reaper_usd: float = Field(
         title="Reaper USD", description="REAPER_USD_PER_HOUR over the same hours (it runs all month)."
     )
-    total_usd: float = Field(title="Total USD", description="Sum of the phases and the reaper.")
+    staging_gb: float = Field(
+        title="Staging (GB)",
+        description="The generated catalog's CSV in the stack's scratch bucket: objects x "
+        "GENERATED_CSV_BYTES_PER_OBJECT (measured with the generation rate, docs/sizing.md).",
+    )
+    staging_usd: float = Field(
+        title="Staging USD",
+        description="staging GB x Cloud Storage STANDARD per GB-month x (generation + ingest + test "
+        "hours) / hours per month: the bucket lives until the stack is destroyed.",
+    )
+    total_usd: float = Field(title="Total USD", description="Sum of the phases, staging and the reaper.")
 
 
 class GenerationJob(BaseModel):
@@ -71,7 +81,7 @@ class GenerationJob(BaseModel):
     completions: int = Field(title="Completions", description="One per chunk (scale_chunks(percent)).")
     parallelism: int = Field(title="Pods at once", description="idf:scale_catalog.parallelism.")
     node_pool: str = Field(title="Node pool", description="Key of the Qserv worker pool the pods run on.")
-    staging_uri: str = Field(title="Output", description="The stack's prefix of the staging bucket.")
+    staging_uri: str = Field(title="Output", description="The stack's scratch staging bucket.")
     hours: float = Field(title="Hours", description="Sizing model: objects / (rate x parallel pods).")
     pod_hours: float = Field(title="Pod-hours", description="hours x parallel pods (single-core pods).")
     timeout_hours: float = Field(title="Wait (h)", description="How long `pulumi up` waits for the Job.")
@@ -144,6 +154,10 @@ def plan_scale_test(
     rate = cost.usd_per_hour
     phases = (sizing.generation_hours, sizing.ingest_hours, inputs.test_hours)
     reaper = REAPER_USD_PER_HOUR * sum(phases)
+    staging_gb = sizing.scale_catalog_rows["object"] * GENERATED_CSV_BYTES_PER_OBJECT / 1e9
+    staging_usd = (
+        staging_gb * prices.gcs_usd_per_gb_month["STANDARD"].usd * sum(phases) / prices.hours_per_month
+    )
     test_cost = TestCost(
         generation_hours=phases[0],
         ingest_hours=phases[1],
@@ -153,7 +167,9 @@ def plan_scale_test(
         ingest_usd=rate * phases[1],
         test_usd=rate * phases[2],
         reaper_usd=reaper,
-        total_usd=rate * sum(phases) + reaper,
+        staging_gb=staging_gb,
+        staging_usd=staging_usd,
+        total_usd=rate * sum(phases) + staging_usd + reaper,
     )
     plan = ScalePlan(
         stack=stack,
@@ -184,7 +200,8 @@ def _header(plan: ScalePlan, command: str) -> str:
         f"{s.chunks_per_worker:.1f} chunks/worker, czar {s.czar_machine_type} + {s.czar_disk_gb} GB, "
         f"~${plan.cost.usd_per_hour:,.2f}/h at list price.\n"
         "Temporary pools only (labelled purpose=scale-test, owner, expires-at by the program);\n"
-        "no Cloud SQL, no buckets: the Butler is dp01's, read-only.\n"
+        "no Cloud SQL, no declared buckets: the Butler is dp01's, read-only; the generated catalog\n"
+        "goes to a scratch bucket the program creates and destroys with the stack.\n"
         "Tear down: `idf scale down` (runbooks/qserv-scale-test.md)."
     )
 

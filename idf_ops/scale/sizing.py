@@ -125,6 +125,9 @@ SCALE_CATALOG_ROWS_PER_OBJECT: dict[str, float] = {
 # (2026-12-02, seed: the local stack's 100k-object dp01 catalogs). Generation: objects (with their
 # rows in all five tables) per CPU-second of one single-threaded generator.
 GENERATION_OBJECTS_PER_S_PER_CORE = 5_283.0
+# CSV written per object (its rows in all five tables), the same run: 63.8 MB/s per core at 5,283
+# objects/s -> ~12.1 kB. What the scratch staging bucket holds (`idf scale plan` prices it).
+GENERATED_CSV_BYTES_PER_OBJECT = 63.8e6 / GENERATION_OBJECTS_PER_S_PER_CORE
 # Load into the MariaDB stand-in (LOAD DATA LOCAL, InnoDB), rows per CPU-second of client + server:
 # one loader stream is one core of work. (Wall rate here was ~4x lower: this VM's disk, not CPU, bound
 # it; NVMe RAID-0 on the workers should approach the CPU bound: re-measure in the first hour.)

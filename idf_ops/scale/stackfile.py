@@ -12,8 +12,10 @@ stack file still matches the model (:func:`stack_drift`). Rules it follows:
   stack never declares nor touches another stack's stateful resources;
 - fixed node counts (min = max = the model's worker count): a scale test measures a known size;
 - `idf:scale_catalog`: the generator's Indexed Job (percent, parallel pods = the sizing model's
-  generator cores, the time `pulumi up` waits for it); its output goes to the stack's own prefix of
-  dp01's staging bucket (``idf_core.qserv_ingest.scale_staging_uri``), not to a bucket of its own.
+  generator cores, the time `pulumi up` waits for it); its output goes to the stack's scratch bucket,
+  which the program creates in the scale-test project and destroys with the stack, objects and all
+  (``idf_core.qserv_ingest.scale_staging_uri``, ``infra.storage.scratch_bucket``); it is not declared
+  under `idf:buckets`, which stays for a serving stack's data.
 """
 
 from __future__ import annotations

@@ -383,7 +383,7 @@ class QservConfig(_Model):
 class ScaleCatalogConfig(_Model):
     """The scale test's generated catalog (infra/qserv_ingest.py ScaleCatalogGenerator): an Indexed Job
     on the stack's Qserv worker nodes, one completion per chunk of ``percent_of_dr1`` % of DR1's
-    footprint, writing to the stack's own prefix of the staging bucket; the ingest Job follows it.
+    footprint, writing to the stack's own scratch staging bucket; the ingest Job follows it.
     Rendered by the sizing model (`idf scale render-stack`)."""
 
     percent_of_dr1: float = Field(

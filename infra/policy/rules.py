@@ -63,6 +63,7 @@ from pulumi_policy import (
 )
 
 from idf_core.facts import SCALE_STACK_PREFIX, STATEFUL_TYPES, is_scale_stack
+from idf_core.qserv_ingest import SCALE_STAGING_DELETE_AFTER_DAYS, SCALE_STAGING_ROLE
 from infra.tap_egress import TAP_NAMESPACE
 
 __all__ = [
@@ -345,9 +346,29 @@ def _bucket_uniform_access(args: ResourceValidationArgs, report: ReportViolation
         )
 
 
+def _is_scale_scratch_bucket(args: ResourceValidationArgs) -> bool:
+    """A temporary scale stack's scratch bucket (infra/storage.py ``scratch_bucket``): on a scale stack,
+    labelled ``role=scale-staging``, unversioned, and emptied by a lifecycle Delete rule within
+    SCALE_STAGING_DELETE_AFTER_DAYS. Only that shape may be force-destroyed and unprotected: the
+    data is regenerated every test, and it must go with the stack (its storage is the cost risk)."""
+    if args.resource_type != BUCKET or not is_scale_stack(stack_of_urn(args.urn)):
+        return False
+    if (_labels_of_args(args) or {}).get("role") != SCALE_STAGING_ROLE:
+        return False
+    if _get(args.props, "versioning", "enabled") is True:
+        return False
+    for rule in _as_list(args.props.get("lifecycleRules")):
+        age = _get(rule, "condition", "age")
+        if _get(rule, "action", "type") == "Delete" and isinstance(age, int | float):
+            return 0 < age <= SCALE_STAGING_DELETE_AFTER_DAYS
+    return False
+
+
 @_only(BUCKET)
 def _bucket_no_force_destroy(args: ResourceValidationArgs, report: ReportViolation) -> None:
     stack = stack_of_urn(args.urn)
+    if _is_scale_scratch_bucket(args):
+        return
     if stack not in DEV_STACKS and args.props.get("forceDestroy") is True:
         report(
             f"forceDestroy is true on stack {stack!r}: deleting the bucket would delete every object in "
@@ -452,7 +473,7 @@ def _stateful_protected(args: ResourceValidationArgs, report: ReportViolation) -
     if args.resource_type not in STATEFUL_TYPES:
         return
     stack = stack_of_urn(args.urn)
-    if stack not in DEV_STACKS and not args.opts.protect:
+    if stack not in DEV_STACKS and not args.opts.protect and not _is_scale_scratch_bucket(args):
         report(
             f"stateful resource is not protected on stack {stack!r}; declare it with "
             "ResourceOptions(protect=True) so no update can delete or replace it.",
@@ -1093,6 +1114,7 @@ def _reaper_least_privilege(args: StackValidationArgs, report: ReportViolation) 
         rp.DESTROY_ROLE_ID: set(rp.DESTROY_PERMISSIONS),
         rp.IAM_CLEANUP_ROLE_ID: set(rp.IAM_CLEANUP_PERMISSIONS),
         rp.STATE_LIST_ROLE_ID: set(rp.STATE_LIST_PERMISSIONS),
+        rp.SCRATCH_ROLE_ID: set(rp.SCRATCH_PERMISSIONS),
     }
     for role in (r for r in args.resources if r.resource_type == IAM_CUSTOM_ROLE):
         allowed = allowed_permissions.get(str(role.props.get("roleId")))
@@ -1100,7 +1122,7 @@ def _reaper_least_privilege(args: StackValidationArgs, report: ReportViolation) 
         if allowed is not None and extra:
             report(
                 f"reaper role {role.props.get('roleId')} gains {extra}: the reaper may only delete "
-                "what a scale stack declares (infra/reaper.py DESTROY_PERMISSIONS and the two small "
+                "what a scale stack declares (infra/reaper.py DESTROY_PERMISSIONS and the three small "
                 "roles); a wider role could touch stacks that are not temporary.",
                 role.urn,
             )
@@ -1160,6 +1182,17 @@ def _reaper_grant_problem(
     return "not one of the grants infra/reaper.py declares (see its module docstring)."
 
 
+def _reaper_scratch_grant(condition: str) -> str | None:
+    from infra import reaper as rp  # noqa: PLC0415
+
+    if condition == rp.scratch_bucket_condition():
+        return None
+    return (
+        "bucket and object deletion without the condition that limits it to the scale stacks' "
+        f"scratch buckets (infra/reaper.py scratch_bucket_condition). Got {condition!r}."
+    )
+
+
 def _reaper_project_grant(
     props: Mapping[str, Any], *, role: str, condition: str, home: set[str]
 ) -> str | None:
@@ -1174,8 +1207,10 @@ def _reaper_project_grant(
         )
     if role == f"projects/{project}/roles/{rp.DESTROY_ROLE_ID}" and not condition:
         return None
+    if role == f"projects/{project}/roles/{rp.SCRATCH_ROLE_ID}":
+        return _reaper_scratch_grant(condition)
     if role != f"projects/{project}/roles/{rp.IAM_CLEANUP_ROLE_ID}":
-        return "only the two reaper roles of infra/reaper.py may be granted on a project."
+        return "only the three reaper roles of infra/reaper.py may be granted on a project."
     if condition == rp.iam_cleanup_condition(list(NODE_ROLES)):
         return None
     return (
@@ -1374,7 +1409,7 @@ def _scale_stack_no_stateful(args: ResourceValidationArgs, report: ReportViolati
     """A temporary stack that is destroyed (or reaped) with data would destroy it, and a scale stack
     must never declare or touch another stack's stateful resources (it references dp01's Butler
     read-only): on a scale stack, or on a resource labelled ``purpose=scale-test``, refuse them."""
-    if args.resource_type not in STATEFUL_TYPES:
+    if args.resource_type not in STATEFUL_TYPES or _is_scale_scratch_bucket(args):
         return
     stack = stack_of_urn(args.urn)
     marked = (_labels_of_args(args) or {}).get("purpose") == "scale-test"
@@ -1382,7 +1417,9 @@ def _scale_stack_no_stateful(args: ResourceValidationArgs, report: ReportViolati
         report(
             f"{args.resource_type} on scale-test stack {stack!r}: a temporary stack must not declare "
             "stateful resources (they would be destroyed with it); reference the serving stack's "
-            "(idf:butler_reference) instead.",
+            "(idf:butler_reference) instead. The one exception is its scratch bucket "
+            f"(infra/storage.py scratch_bucket: label role={SCALE_STAGING_ROLE}, unversioned, a "
+            f"lifecycle Delete within {SCALE_STAGING_DELETE_AFTER_DAYS} days).",
             args.urn,
         )
 
@@ -1391,7 +1428,7 @@ SCALE_STACK_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ResourceValidationPolicy(
         name="scale-stack-no-stateful-resources",
         description=f"Scale-test stacks ({SCALE_STACK_PREFIX}*) declare no Cloud SQL, bucket or "
-        "persistent disk.",
+        "persistent disk, except their scratch staging bucket (emptied by its lifecycle).",
         validate=_scale_stack_no_stateful,
         enforcement_level=EnforcementLevel.MANDATORY,
     )

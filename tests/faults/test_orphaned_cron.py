@@ -44,7 +44,9 @@ def orphan_cron() -> Iterator[subprocess.Popen[bytes]]:
             client.restart(PROGRAM)
 
 
-def test_idf_cron_starts_although_an_orphaned_cron_holds_the_lock(orphan_cron: subprocess.Popen[bytes]) -> None:
+def test_idf_cron_starts_although_an_orphaned_cron_holds_the_lock(
+    orphan_cron: subprocess.Popen[bytes],
+) -> None:
     client = SupervisorClient()
     client.start(PROGRAM, wait=False)
     deadline = time.monotonic() + SETTLE_S

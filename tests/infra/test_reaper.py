@@ -23,8 +23,10 @@ from infra.reaper import (
     JOB_NAME,
     PRICE_FILE,
     REAPER_COMMAND,
+    SCRATCH_PERMISSIONS,
     iam_cleanup_condition,
     reaper_cost,
+    scratch_bucket_condition,
     state_condition,
 )
 from support.cli import run_idf
@@ -87,6 +89,15 @@ def test_plan_has_the_scheduled_job_its_account_and_its_narrow_role(plans: Offli
     state = _named(inventory, "idf-dev-reaper-state-objects")["inputs"]
     assert state["condition"]["expression"] == state_condition(reaper.state_bucket)
     assert ".pulumi/stacks/idf/qserv-scale" in state["condition"]["expression"]
+    scratch = _named(inventory, "idf-dev-reaper-scratch")["inputs"]
+    assert scratch["project"] == reaper.target_project
+    assert scratch["condition"]["expression"] == scratch_bucket_condition()
+    assert (
+        scratch_bucket_condition() == 'resource.name.startsWith("projects/_/buckets/rubin-idf-qserv-scale")'
+    )
+    assert set(_named(inventory, "idf-dev-reaper-scratch-role")["inputs"]["permissions"]) == set(
+        SCRATCH_PERMISSIONS
+    )
     assert evaluate_inventory(inventory) == []
 
 
@@ -164,6 +175,10 @@ WIDENINGS: dict[str, Callable[[Inventory], str]] = {
     "destroy-role-deletes-cloudsql": _add_permission("cloudsql.instances.delete"),
     "destroy-role-sets-project-iam": _add_permission("resourcemanager.projects.setIamPolicy"),
     "iam-cleanup-unconditioned": _set_condition("idf-dev-reaper-iam-cleanup", None),
+    "scratch-buckets-unconditioned": _set_condition("idf-dev-reaper-scratch", None),
+    "scratch-buckets-every-bucket": _set_condition(
+        "idf-dev-reaper-scratch", 'resource.name.startsWith("projects/_/buckets/")'
+    ),
     "iam-cleanup-may-grant-owner": _set_condition(
         "idf-dev-reaper-iam-cleanup", iam_cleanup_condition([*NODE_ROLES, "roles/owner"])
     ),
@@ -273,11 +288,28 @@ def _k8s_permission_kind(type_token: str) -> str:
 
 
 def test_the_destroy_role_can_delete_every_kind_of_the_scale_plan(plans: OfflinePlans) -> None:
-    """Every Kubernetes kind and Artifact Registry grant of the scale stack's plan can be deleted by
-    the reaper (the generator's Job once could not: no container.jobs.delete)."""
-    types = {r.type for r in plans["qserv-scale75"].resources if r.custom}
+    """Every Kubernetes kind, Artifact Registry grant, bucket and bucket grant of the scale stack's plan
+    can be deleted by the reaper (the generator's Job once could not: no container.jobs.delete; the
+    seed grant on dp01's bucket could not, and is now left by a destroy)."""
+    resources = [r for r in plans["qserv-scale75"].resources if r.custom]
+    types = {r.type for r in resources}
     needed = {f"container.{_k8s_permission_kind(t)}.delete" for t in types if t.startswith("kubernetes:")}
     if "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember" in types:
         needed |= {"artifactregistry.repositories.setIamPolicy", "artifactregistry.repositories.getIamPolicy"}
-    assert needed, types
+    # Buckets (the scratch staging bucket): the bucket, its objects (force_destroy), the grants on it,
+    # through the scratch role, whose grant is limited to the scale stacks' bucket names.
+    scratch: set[str] = set()
+    own_buckets = {r.inputs["name"] for r in resources if r.type == "gcp:storage/bucket:Bucket"}
+    for bucket in (r for r in resources if r.type == "gcp:storage/bucket:Bucket"):
+        assert bucket.inputs["name"].startswith("rubin-idf-qserv-scale"), "outside the scratch condition"
+        scratch |= {"storage.buckets.delete", "storage.buckets.get"}
+        if bucket.inputs.get("forceDestroy"):
+            scratch |= {"storage.objects.list", "storage.objects.delete"}
+    for grant in (r for r in resources if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"):
+        if grant.inputs["bucket"] in own_buckets:
+            scratch |= {"storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy"}
+        else:  # another project's bucket (dp01's seed): the reaper has no right there, so leave it
+            assert grant.retain_on_delete, f"{grant.urn}: on a bucket the reaper may not change"
+    assert needed and scratch, types
     assert needed <= set(DESTROY_PERMISSIONS), sorted(needed - set(DESTROY_PERMISSIONS))
+    assert scratch <= set(SCRATCH_PERMISSIONS), sorted(scratch - set(SCRATCH_PERMISSIONS))

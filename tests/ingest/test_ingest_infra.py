@@ -16,8 +16,12 @@ import yaml
 from idf_core.qserv_ingest import (
     DP01_PARTITIONING,
     DP01_SKY_BOX_DEG,
-    SCALE_STAGING_BUCKET,
+    DP01_STAGING_BUCKET,
+    SCALE_STAGING_DELETE_AFTER_DAYS,
+    SCALE_STAGING_ROLE,
     chunks_in_box,
+    scale_staging_bucket,
+    scale_staging_uri,
 )
 from idf_ops.plan.engine import _mock_classes
 from idf_ops.plan.manifests import KUBERNETES_VERSION
@@ -28,6 +32,7 @@ from infra.qserv_ingest import (
     dp01_cloud_config,
     generator_job_spec,
 )
+from infra.storage import ScratchBucketArgs, scratch_bucket
 from support.plans import TEST_IMAGES, OfflinePlans
 from support.stacks import STACKS
 
@@ -114,14 +119,14 @@ def test_stacks_without_a_staging_bucket_declare_no_ingest_job(plans: OfflinePla
 GENERATOR_IMAGE = "us-central1-docker.pkg.dev/rubin-idf-scale-test/idf-ops/idf-ops@sha256:" + "ab" * 32
 
 
-def _generator_args(provider: Any = None) -> ScaleCatalogGeneratorArgs:
+def _generator_args(provider: Any = None, bucket: Any = None) -> ScaleCatalogGeneratorArgs:
     return ScaleCatalogGeneratorArgs(
         project="rubin-idf-scale-test",
         stack="qserv-scale75",
         namespace="qserv",
         percent=75,
-        staging_uri=f"gs://{SCALE_STAGING_BUCKET}/scale/qserv-scale75/",
-        seed_uri=f"gs://{SCALE_STAGING_BUCKET}/seed/dp01_dc2_catalogs/",
+        staging_uri=scale_staging_uri("qserv-scale75"),
+        seed_uri=f"gs://{DP01_STAGING_BUCKET}/seed/dp01_dc2_catalogs/",
         shares=304,
         parallelism=304,
         worker_pool_name="idf-qserv-scale75-qserv-worker",
@@ -130,6 +135,7 @@ def _generator_args(provider: Any = None) -> ScaleCatalogGeneratorArgs:
         provider=provider,
         depends_on=[],
         image=GENERATOR_IMAGE,
+        staging_bucket=bucket,
     )
 
 
@@ -163,26 +169,42 @@ def recorded() -> Any:
     return monitor
 
 
-def test_generator_writes_only_its_own_prefix(recorded: Any) -> None:
+def test_generator_writes_only_its_own_bucket(recorded: Any) -> None:
     @pulumi.runtime.test
     def program() -> Any:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        generator = ScaleCatalogGenerator("t-gen", _generator_args(provider))
+        bucket = scratch_bucket(
+            "t-staging",
+            ScratchBucketArgs(
+                name=scale_staging_bucket("qserv-scale75"),
+                project="rubin-idf-scale-test",
+                location="US-CENTRAL1",
+                labels={"stack": "qserv-scale75"},
+                role=SCALE_STAGING_ROLE,
+                delete_after_days=SCALE_STAGING_DELETE_AFTER_DAYS,
+            ),
+        )
+        generator = ScaleCatalogGenerator("t-gen", _generator_args(provider, bucket))
         return generator.job.urn
 
     program()
     by_name = {r.name: r for r in recorded.recorded}
-    grant = by_name["t-gen-staging"]
+    grant, seed = by_name["t-gen-staging"], by_name["t-gen-seed"]
     assert grant.inputs["role"] == "roles/storage.objectAdmin"
-    assert grant.inputs["condition"]["expression"] == (
-        f'resource.name.startsWith("projects/_/buckets/{SCALE_STAGING_BUCKET}/objects/scale/qserv-scale75/")'
+    assert grant.inputs["bucket"] == scale_staging_bucket("qserv-scale75") != DP01_STAGING_BUCKET
+    assert by_name["t-staging"].urn in grant.dependencies
+    assert seed.inputs["bucket"] == DP01_STAGING_BUCKET
+    assert seed.inputs["role"] == "roles/storage.objectViewer"
+    assert seed.inputs["condition"]["expression"] == (
+        f'resource.name.startsWith("projects/_/buckets/{DP01_STAGING_BUCKET}/objects/seed/dp01_dc2_catalogs/")'
     )
+    assert seed.retain_on_delete, "a destroy must leave the grant on dp01's bucket (the reaper can't edit it)"
     job = by_name["t-gen-job"]
     assert by_name["t-gen-ksa"].urn in job.dependencies and grant.urn in job.dependencies
     # Awaited (what depends on it, the ingest, follows its completion), for at most timeout_hours.
     assert job.inputs["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": str(4 * 3600)}
 
 
-def test_scale_staging_bucket_is_dp01s() -> None:
+def test_the_seed_is_in_dp01s_staging_bucket() -> None:
     dp01 = yaml.safe_load(open("stacks/Pulumi.dp01.yaml"))  # noqa: SIM115, PTH123
-    assert dp01["config"]["idf:buckets"]["qserv_ingest"]["name"] == SCALE_STAGING_BUCKET
+    assert dp01["config"]["idf:buckets"]["qserv_ingest"]["name"] == DP01_STAGING_BUCKET

@@ -26,5 +26,7 @@ def test_plan_prints_generation_ingest_and_the_whole_cost() -> None:
     rate = plan["cost"]["usd_per_hour"]
     hours = cost["generation_hours"] + cost["ingest_hours"] + cost["test_hours"]
     assert cost["generation_hours"] == pytest.approx(plan["sizing"]["generation_hours"])
-    assert cost["total_usd"] == pytest.approx(rate * hours + REAPER_USD_PER_HOUR * hours)
+    staging = cost["staging_gb"] * 0.020 * hours / 730  # STANDARD us-central1, per GB-month
+    assert cost["staging_usd"] == pytest.approx(staging) and cost["staging_gb"] > 1000
+    assert cost["total_usd"] == pytest.approx(rate * hours + staging + REAPER_USD_PER_HOUR * hours)
     assert cost["reaper_usd"] > 0

@@ -344,4 +344,22 @@ def baseline_inventory(stack: str) -> list[dict[str, Any]]:
             "gcp:sql/databaseInstance:DatabaseInstance",
         }
         resources = [r for r in resources if r["type"] not in stateful]
+        # ...but its scratch staging bucket (infra/storage.py scratch_bucket), destroyed with it.
+        scratch = _resource(
+            stack,
+            "gcp:storage/bucket:Bucket",
+            f"idf-{stack}-scale-staging",
+            {
+                "name": f"rubin-idf-{stack}-staging",
+                "location": "US-CENTRAL1",
+                "uniformBucketLevelAccess": True,
+                "publicAccessPrevention": "enforced",
+                "forceDestroy": True,
+                "versioning": {"enabled": False},
+                "lifecycleRules": [{"action": {"type": "Delete"}, "condition": {"age": 7}}],
+                "labels": {**labels, "role": "scale-staging"},
+            },
+        )
+        scratch["protect"] = False
+        resources.append(scratch)
     return copy.deepcopy(resources)

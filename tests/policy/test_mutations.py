@@ -204,6 +204,28 @@ def _add_protected_bucket(inventory: Inventory, stack: str) -> str:
     return str(resource["urn"])
 
 
+def _scratch_bucket(change: Callable[[dict[str, Any]], None]) -> Callable[[Inventory, str], str]:
+    """Change the scale stack's scratch staging bucket (the one bucket a scale stack may have)."""
+
+    def mutate(inventory: Inventory, _stack: str) -> str:
+        resource = next(r for r in inventory if r["inputs"].get("labels", {}).get("role") == "scale-staging")
+        change(resource["inputs"])
+        return str(resource["urn"])
+
+    return mutate
+
+
+def _dp01_bucket_called_scratch(inventory: Inventory, stack: str) -> str:
+    """A serving stack's bucket labelled and shaped like a scratch bucket: the exception is for scale
+    stacks only, so force_destroy and no protect are still refused."""
+    resource = _first(inventory, BUCKET)
+    resource["inputs"]["labels"]["role"] = "scale-staging"
+    resource["inputs"]["forceDestroy"] = True
+    resource["inputs"]["versioning"] = {"enabled": False}
+    resource["inputs"]["lifecycleRules"] = [{"action": {"type": "Delete"}, "condition": {"age": 7}}]
+    return str(resource["urn"])
+
+
 _DELETE = object()
 SA = "serviceAccount:ci@rubin-idf-STACK.iam.gserviceaccount.com"
 LABELS = {"stack": "STACK", "owner": "rubin-idf"}
@@ -431,6 +453,32 @@ MUTATIONS = [
         "bucket-on-scale-stack",
         _add_protected_bucket,
         "qserv-scale75",
+    ),
+    Mutation(
+        "scale-stack-no-stateful-resources",
+        "scratch-bucket-never-emptied",
+        _scratch_bucket(lambda inputs: inputs.pop("lifecycleRules")),
+        "qserv-scale75",
+        also=frozenset({"bucket-no-force-destroy", "stateful-resources-protected"}),
+    ),
+    Mutation(
+        "scale-stack-no-stateful-resources",
+        "scratch-bucket-kept-a-month",
+        _scratch_bucket(lambda inputs: inputs["lifecycleRules"][0]["condition"].update(age=30)),
+        "qserv-scale75",
+        also=frozenset({"bucket-no-force-destroy", "stateful-resources-protected"}),
+    ),
+    Mutation(
+        "scale-stack-no-stateful-resources",
+        "scratch-bucket-versioned",
+        _scratch_bucket(lambda inputs: inputs.update(versioning={"enabled": True})),
+        "qserv-scale75",
+        also=frozenset({"bucket-no-force-destroy", "stateful-resources-protected"}),
+    ),
+    Mutation(
+        "bucket-no-force-destroy",
+        "dp01-bucket-shaped-like-scratch",
+        _dp01_bucket_called_scratch,
     ),
     Mutation(
         "scale-pool-expires-at",

@@ -1,7 +1,7 @@
 """The scale stack's generated catalog in the Pulumi program (mock engine): the generator's Indexed
-Job on the stack's own Qserv workers, one completion per chunk, its narrow identity on the stack's
-prefix of the staging bucket, the ingest Job ordered after it, strict manifests, and the plan's
-figures read from the same stack-file section the program reads."""
+Job on the stack's own Qserv workers, one completion per chunk, the stack's own scratch staging
+bucket and its narrow identity on it and on dp01's seed, the ingest Job ordered after it, strict
+manifests, and the plan's figures read from the same stack-file section the program reads."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from idf_core.facts import pool_name
 from idf_core.paths import STACKS_DIR
 from idf_core.qserv_ingest import (
     DP01_SEED_URI,
-    SCALE_STAGING_BUCKET,
+    DP01_STAGING_BUCKET,
+    SCALE_STAGING_DELETE_AFTER_DAYS,
     generator_parallelism,
     scale_chunks,
+    scale_staging_bucket,
     scale_staging_uri,
 )
 from idf_ops.cli.main import app
@@ -43,7 +45,9 @@ PREFIX = f"idf-{STACK}"
 JOB = "kubernetes:batch/v1:Job"
 BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 GENERATOR_ACCOUNT = f"scale-gen-{STACK}"
-BUCKET_PATH = f"projects/_/buckets/{SCALE_STAGING_BUCKET}"
+BUCKET = "gcp:storage/bucket:Bucket"
+STAGING = scale_staging_bucket(STACK)
+SEED_PATH = f"projects/_/buckets/{DP01_STAGING_BUCKET}"
 
 
 def _document() -> dict[str, Any]:
@@ -114,19 +118,21 @@ def test_completions_follow_the_chunk_count_of_the_stack_file(plans: OfflinePlan
         _check_completions(plans[STACK], other)
 
 
-def test_generator_identity_is_limited_to_its_prefix_and_the_seed(plans: OfflinePlans) -> None:
+def test_generator_identity_is_limited_to_its_bucket_and_the_seed(plans: OfflinePlans) -> None:
     plan = plans[STACK]
     member = f"serviceAccount:{GENERATOR_ACCOUNT}@rubin-idf-scale-test.iam.gserviceaccount.com"
     grants = {r.inputs["role"]: r for r in plan.of_type(BUCKET_MEMBER) if r.inputs["member"] == member}
     assert set(grants) == {"roles/storage.objectAdmin", "roles/storage.objectViewer"}
     admin, viewer = grants["roles/storage.objectAdmin"], grants["roles/storage.objectViewer"]
-    assert admin.inputs["bucket"] == SCALE_STAGING_BUCKET
-    assert admin.inputs["condition"]["expression"] == (
-        f'resource.name.startsWith("{BUCKET_PATH}/objects/scale/{STACK}/")'
-    ), admin.urn
+    # Write: the stack's own scratch bucket, nothing of dp01's.
+    assert admin.inputs["bucket"] == STAGING != DP01_STAGING_BUCKET
+    assert plan.by_name(f"{PREFIX}-scale-staging").urn in admin.dependencies
+    # Read: dp01's seed prefix only, and the grant is left by a destroy (the reaper may not touch dp01).
+    assert viewer.inputs["bucket"] == DP01_STAGING_BUCKET
     assert viewer.inputs["condition"]["expression"] == (
-        f'resource.name.startsWith("{BUCKET_PATH}/objects/seed/dp01_dc2_catalogs/")'
+        f'resource.name.startsWith("{SEED_PATH}/objects/seed/dp01_dc2_catalogs/")'
     ), viewer.urn
+    assert viewer.retain_on_delete and not admin.retain_on_delete
     # Nothing else anywhere: no project role, no other bucket, no binding.
     elsewhere = [
         r.urn
@@ -143,7 +149,23 @@ def test_generator_identity_is_limited_to_its_prefix_and_the_seed(plans: Offline
     assert ksa.inputs["metadata"]["annotations"]["iam.gke.io/gcp-service-account"] == member.split(":", 1)[1]
 
 
-def test_ingest_follows_the_generator_and_reads_its_prefix(plans: OfflinePlans) -> None:
+def test_staging_bucket_goes_with_the_stack(plans: OfflinePlans) -> None:
+    """The scratch bucket is the scale project's, destroyed objects and all (no protect, force_destroy)
+    and emptied by its lifecycle should a destroy fail; no scale-stack bucket is named like dp01's."""
+    plan = plans[STACK]
+    (bucket,) = plan.of_type(BUCKET)
+    assert bucket.inputs["name"] == STAGING and bucket.inputs["project"] == "rubin-idf-scale-test"
+    assert bucket.inputs["forceDestroy"] is True and not bucket.protect
+    assert bucket.inputs["publicAccessPrevention"] == "enforced"
+    assert bucket.inputs["uniformBucketLevelAccess"] is True
+    assert bucket.inputs["lifecycleRules"] == [
+        {"action": {"type": "Delete"}, "condition": {"age": SCALE_STAGING_DELETE_AFTER_DAYS}}
+    ]
+    assert bucket.inputs["labels"]["role"] == "scale-staging"
+    assert bucket.inputs["labels"]["stack"] == STACK
+
+
+def test_ingest_follows_the_generator_and_reads_its_bucket(plans: OfflinePlans) -> None:
     plan = plans[STACK]
     generator, ingest = _generator(plan), _ingest(plan)
     assert generator.urn in ingest.dependencies, "the ingest Job must be created after the generator's"
@@ -157,10 +179,8 @@ def test_ingest_follows_the_generator_and_reads_its_prefix(plans: OfflinePlans) 
         assert [entry["chunks"] for entry in table["data"]] == [chunks], table["schema"]
     grant = plan.by_name(f"{PREFIX}-qserv-ingest-staging")
     assert grant.inputs["role"] == "roles/storage.objectViewer"
-    assert grant.inputs["condition"]["expression"] == (
-        f'resource.name == "{BUCKET_PATH}" || '
-        f'resource.name.startsWith("{BUCKET_PATH}/objects/scale/{STACK}/")'
-    )
+    assert grant.inputs["bucket"] == STAGING
+    assert plan.by_name(f"{PREFIX}-scale-staging").urn in grant.dependencies
 
 
 def test_generator_and_ingest_manifests_are_strictly_valid(plans: OfflinePlans) -> None:
