@@ -251,67 +251,46 @@ class Reaper(pulumi.ComponentResource):
         )
         member = self.account.email.apply(lambda email: f"serviceAccount:{email}")
 
-        # --- in the scale-test project: destroy, and IAM cleanup of the node roles only ---------
-        self.destroy_role = gcp.projects.IAMCustomRole(
-            f"{name}-destroy-role",
-            project=r.target_project,
+        # --- in the scale-test project: destroy, IAM cleanup of the node roles only, scratch buckets
+        self.destroy_role = self._scale_project_role(
+            name,
+            "destroy",
+            r.target_project,
+            member,
             role_id=DESTROY_ROLE_ID,
             title="IDF scale-test reaper: destroy",
             description="Delete what a temporary Qserv scale-test stack declares (infra/reaper.py)",
-            permissions=list(DESTROY_PERMISSIONS),
-            stage="GA",
-            opts=child,
+            permissions=DESTROY_PERMISSIONS,
         )
-        self.iam_cleanup_role = gcp.projects.IAMCustomRole(
-            f"{name}-iam-cleanup-role",
-            project=r.target_project,
+        self.iam_cleanup_role = self._scale_project_role(
+            name,
+            "iam-cleanup",
+            r.target_project,
+            member,
             role_id=IAM_CLEANUP_ROLE_ID,
             title="IDF scale-test reaper: remove node role grants",
             description="Read and set the project policy; granted with a condition on the roles changed",
-            permissions=list(IAM_CLEANUP_PERMISSIONS),
-            stage="GA",
-            opts=child,
-        )
-        self.scratch_role = gcp.projects.IAMCustomRole(
-            f"{name}-scratch-role",
-            project=r.target_project,
-            role_id=SCRATCH_ROLE_ID,
-            title="IDF scale-test reaper: delete scratch buckets",
-            description="Empty and delete a scale stack's staging bucket; granted with a name condition",
-            permissions=list(SCRATCH_PERMISSIONS),
-            stage="GA",
-            opts=child,
-        )
-        gcp.projects.IAMMember(
-            f"{name}-scratch",
-            project=r.target_project,
-            role=f"projects/{r.target_project}/roles/{SCRATCH_ROLE_ID}",
-            member=member,
-            condition=gcp.projects.IAMMemberConditionArgs(
-                title="scale-staging-buckets-only",
-                description="Only the scale stacks' scratch staging buckets and their objects",
-                expression=scratch_bucket_condition(),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.scratch_role]),
-        )
-        gcp.projects.IAMMember(
-            f"{name}-destroy",
-            project=r.target_project,
-            role=f"projects/{r.target_project}/roles/{DESTROY_ROLE_ID}",
-            member=member,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.destroy_role]),
-        )
-        gcp.projects.IAMMember(
-            f"{name}-iam-cleanup",
-            project=r.target_project,
-            role=f"projects/{r.target_project}/roles/{IAM_CLEANUP_ROLE_ID}",
-            member=member,
+            permissions=IAM_CLEANUP_PERMISSIONS,
             condition=gcp.projects.IAMMemberConditionArgs(
                 title="node-roles-only",
                 description="Only the node roles a scale stack grants may be added or removed",
                 expression=iam_cleanup_condition(list(NODE_ROLES)),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.iam_cleanup_role]),
+        )
+        self.scratch_role = self._scale_project_role(
+            name,
+            "scratch",
+            r.target_project,
+            member,
+            role_id=SCRATCH_ROLE_ID,
+            title="IDF scale-test reaper: delete scratch buckets",
+            description="Empty and delete a scale stack's staging bucket; granted with a name condition",
+            permissions=SCRATCH_PERMISSIONS,
+            condition=gcp.projects.IAMMemberConditionArgs(
+                title="scale-staging-buckets-only",
+                description="Only the scale stacks' scratch staging buckets and their objects",
+                expression=scratch_bucket_condition(),
+            ),
         )
 
         # --- the Pulumi state: scale stacks' objects only; object names listable -----------------
@@ -545,8 +524,44 @@ class Reaper(pulumi.ComponentResource):
             {"job": self.job.name, "service_account": self.account.email, "schedule": r.schedule}
         )
 
+    # --- cost ---------------------------------------------------------------------------------------
 
-# --- cost ---------------------------------------------------------------------------------------
+    def _scale_project_role(
+        self,
+        name: str,
+        key: str,
+        target_project: str,
+        member: pulumi.Output[str],
+        *,
+        role_id: str,
+        title: str,
+        description: str,
+        permissions: tuple[str, ...],
+        condition: gcp.projects.IAMMemberConditionArgs | None = None,
+    ) -> gcp.projects.IAMCustomRole:
+        """A custom role of the reaper's in the scale-test project (``<name>-<key>-role``) and its grant
+        to the reaper there (``<name>-<key>``), with ``condition`` when given."""
+        role = gcp.projects.IAMCustomRole(
+            f"{name}-{key}-role",
+            project=target_project,
+            role_id=role_id,
+            title=title,
+            description=description,
+            permissions=list(permissions),
+            stage="GA",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        gcp.projects.IAMMember(
+            f"{name}-{key}",
+            project=target_project,
+            role=f"projects/{target_project}/roles/{role_id}",
+            member=member,
+            condition=condition,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+        )
+        return role
+
+
 class _Rate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
