@@ -18,7 +18,6 @@ import yaml
 from pytest_httpserver import HTTPServer
 
 from idf_core.errors import OperationFailed
-from idf_ops.plan.engine import _mock_classes
 from idf_ops.plan.manifests import KUBERNETES_VERSION
 from infra.qserv_operator import (
     OPERATOR_NAMESPACE,
@@ -31,6 +30,7 @@ from infra.qserv_operator import (
     fetch_verified,
     least_privilege,
 )
+from support.mocks import use_recording_monitor
 from support.plans import OfflinePlans
 from support.stacks import STACKS
 
@@ -143,11 +143,7 @@ def test_qserv_depends_on_the_operator_release(plans: OfflinePlans, stack: str) 
 @pytest.fixture
 def recorded() -> Any:
     """A mock engine that records registrations with their dependencies (the offline planner's)."""
-    mocks_cls, monitor_cls = _mock_classes()
-    mocks = mocks_cls()
-    monitor = monitor_cls(mocks)
-    pulumi.runtime.set_mocks(mocks, project="idf", stack="dev", preview=False, monitor=monitor)
-    return monitor
+    return use_recording_monitor("dev")
 
 
 def test_component_orders_group_after_its_verified_manifest(recorded: Any) -> None:

@@ -23,7 +23,6 @@ from idf_core.qserv_ingest import (
     scale_staging_bucket,
     scale_staging_uri,
 )
-from idf_ops.plan.engine import _mock_classes
 from idf_ops.plan.manifests import KUBERNETES_VERSION
 from infra.policy.rules import evaluate_inventory
 from infra.qserv_ingest import (
@@ -33,6 +32,7 @@ from infra.qserv_ingest import (
     generator_job_spec,
 )
 from infra.storage import ScratchBucketArgs, scratch_bucket
+from support.mocks import use_recording_monitor
 from support.plans import TEST_IMAGES, OfflinePlans
 from support.stacks import STACKS
 
@@ -162,11 +162,7 @@ def test_generator_is_an_indexed_job_on_the_worker_nodes() -> None:
 
 @pytest.fixture
 def recorded() -> Any:
-    mocks_cls, monitor_cls = _mock_classes()
-    mocks = mocks_cls()
-    monitor = monitor_cls(mocks)
-    pulumi.runtime.set_mocks(mocks, project="idf", stack="qserv-scale75", preview=False, monitor=monitor)
-    return monitor
+    return use_recording_monitor("qserv-scale75")
 
 
 def test_generator_writes_only_its_own_bucket(recorded: Any) -> None:

@@ -15,7 +15,7 @@ import pulumi
 
 from idf_ops.plan.engine import PROJECT, _mock_classes
 
-__all__ = ["Mocks", "use_mocks"]
+__all__ = ["Mocks", "use_mocks", "use_recording_monitor"]
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -49,3 +49,13 @@ def use_mocks(stack: str, *, preview: bool = False, mocks: Mocks | None = None) 
     mocks = mocks or Mocks()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
     return mocks
+
+
+def use_recording_monitor(stack: str) -> Any:
+    """Install the offline planner's own mocks and recording monitor for ``stack``; the monitor's
+    ``recorded`` lists each registration as a ``PlannedResource`` (with its dependencies and options)."""
+    mocks_cls, monitor_cls = _mock_classes()
+    mocks = mocks_cls()
+    monitor = monitor_cls(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    return monitor
