@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from idf_core.contract import ButlerEndpoint, ExternalS3Store, ProgramOutputs, QservEndpoint, SciencePlatform
 from idf_core.errors import BadInput
-from idf_core.facts import is_scale_stack, node_network_tag, pool_name
+from idf_core.facts import node_network_tag, pool_name
 from idf_core.qserv_ingest import (
     SCALE_STAGING_DELETE_AFTER_DAYS,
     SCALE_STAGING_ROLE,
@@ -308,7 +308,8 @@ def _idf_ops_image(
     reaper; a scale stack's catalog generator); None for the others. The build checks the Pulumi
     CLI against idf:images.pulumi_cli_sha256 if recorded, else against the release's published
     checksums (docker/idf-ops/Dockerfile)."""
-    if cfg.reaper is None and not (is_scale_stack(cfg.stack) and cfg.scale_catalog):
+    # idf:scale_catalog exists on temporary scale stacks only (infra/config/checks.py check_scale_catalog).
+    if cfg.reaper is None and cfg.scale_catalog is None:
         return None
     image = IdfOpsImage(
         f"{prefix}-idf-ops",
@@ -336,7 +337,7 @@ def _qserv_ingest(
     """The ingest Job of the stack's catalog database, ordered after the `Qserv` resource (stacks
     with Qserv and a `qserv_ingest` staging bucket; a scale stack's after its generator Job)."""
     q = cfg.qserv
-    if q is not None and k8s_layer.qserv is not None and is_scale_stack(cfg.stack) and cfg.scale_catalog:
+    if q is not None and k8s_layer.qserv is not None and cfg.scale_catalog is not None:
         image = _ingest_image(cfg)
         if image is None or idf_ops is None:
             return None
