@@ -76,6 +76,16 @@ class PlanCapture:
         ]
 
 
+    def unused_secrets(self) -> list[str]:
+        """Generated secrets that reach no resource wrapped as a secret (generated for nothing)."""
+        wrapped = [
+            json.dumps(r.inputs, default=str)
+            for r in self.resources
+            if not list(_plain_marker_paths(r.inputs, "", self.markers))
+        ]
+        return sorted(m for m in self.markers if not any(m in inputs for inputs in wrapped))
+
+
 def _plain_marker_paths(node: Any, path: str, markers: set[str]) -> list[str]:
     if isinstance(node, dict):
         if node.get(SECRET_SIG) == SECRET_SIG_VALUE:

@@ -61,8 +61,10 @@ def test_random_passwords_are_secret(stack_capture: tuple[str, PlanCapture]) -> 
 def test_generated_passwords_never_travel_in_plain_text(stack_capture: tuple[str, PlanCapture]) -> None:
     stack, capture = stack_capture
     assert capture.plain_leaks() == []
-    if any(r.type == "random:index/randomPassword:RandomPassword" for r in capture.resources):
-        # Not vacuous: the passwords do reach their users (Cloud SQL users), as secrets.
+    # Not vacuous: every generated secret does reach its user (a Cloud SQL user, a Kubernetes
+    # Secret), wrapped as a secret; a stack that generates none has nothing to check.
+    assert capture.unused_secrets() == [], stack
+    if any(r.type == "gcp:sql/user:User" for r in capture.resources):
         assert any("gcp:sql/user:User" in use for use in capture.wrapped_uses()), stack
 
 
@@ -111,9 +113,22 @@ def test_non_secret_generator_is_caught() -> None:
     ]
 
 
+def _password_for_nothing() -> dict[str, Any]:
+    used = random.RandomPassword("registry-password", length=32)
+    random.RandomPassword("replica-password", length=32)  # generated, handed to nobody
+    gcp.sql.User("writer", instance="i", name="butler_writer", password=used.result)
+    return {}
+
+
+def test_password_that_reaches_no_user_is_caught() -> None:
+    unused = run_mocked("dev", _password_for_nothing).unused_secrets()
+    assert len(unused) == 1 and unused[0].endswith("xreplica-password"), unused
+
+
 def test_well_behaved_program_passes() -> None:
     capture = run_mocked("dev", _well_behaved)
     assert capture.plain_leaks() == [] and generators_not_secret(capture) == []
+    assert capture.unused_secrets() == []
     assert capture.exports["registry_password"][1] is True
 
 
