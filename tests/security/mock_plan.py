@@ -75,7 +75,6 @@ class PlanCapture:
             and not list(_plain_marker_paths(r.inputs, "", self.markers))
         ]
 
-
     def unused_secrets(self) -> list[str]:
         """Generated secrets that reach no resource wrapped as a secret (generated for nothing)."""
         wrapped = [
