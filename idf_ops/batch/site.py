@@ -13,16 +13,25 @@ failed DAG node, which DAGMan retries up to ``numberOfRetries`` times (>= :data:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from idf_core.contract import StackOutputs
+from idf_core.contract import StackOutputs, load_outputs
 from idf_core.errors import BadInput
 from infra.batch_htcondor import EXECUTE_POOL_ATTR, machine_shape
-from infra.config import StackConfig
+from infra.config import StackConfig, load_stack_file, resolve_stack_file
 
-__all__ = ["COMPUTE_SITE", "MIN_SPOT_RETRIES", "idf_site_config", "render_site_config"]
+__all__ = [
+    "COMPUTE_SITE",
+    "MIN_SPOT_RETRIES",
+    "SiteConfig",
+    "idf_site_config",
+    "render_site_config",
+    "site_config_of_stack",
+]
 
 COMPUTE_SITE = "idf"
 # A spot VM can be reclaimed at any time; three retries keep a run going through a bad hour of
@@ -92,3 +101,33 @@ def render_site_config(cfg: StackConfig, outputs: StackOutputs, *, retries: int 
         f"# from {cfg.source} and the stack outputs. Do not edit: regenerate.\n"
     )
     return header + yaml.safe_dump(idf_site_config(cfg, outputs, retries=retries), sort_keys=False)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """`idf batch site`'s result: the YAML, where it was written (None: not written), and a warning
+    when the outputs are an offline plan's (placeholder addresses)."""
+
+    text: str
+    path: Path | None
+    warning: str | None
+
+
+def site_config_of_stack(stack: str, *, out: Path | None, retries: int = MIN_SPOT_RETRIES) -> SiteConfig:
+    """The site config of ``stack`` from its stack file and its outputs file, written atomically to
+    ``out`` when given (nothing is written when the stack cannot give one)."""
+    cfg = load_stack_file(resolve_stack_file(stack))
+    outputs = load_outputs(stack)
+    text = render_site_config(cfg, outputs, retries=retries)
+    warning = None
+    if outputs.offline_plan:
+        warning = (
+            f"stack {stack}: its outputs are an offline plan's (`idf plan`): the registry address is a "
+            f"placeholder; `idf outputs pull {stack}` for the live stack's"
+        )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(out)
+    return SiteConfig(text=text, path=out, warning=warning)

@@ -184,6 +184,29 @@ def report_cmd(
     Console().print(table)
 
 
+@batch_app.command("site")
+def site_cmd(
+    stack: Annotated[str, typer.Option("--stack", help="Stack with a batch pool (dp02).")] = "dp02",
+    out: Annotated[str | None, typer.Option("--out", help="Write the YAML here (default: print it).")] = None,
+    retries: Annotated[
+        int, typer.Option(min=0, help="numberOfRetries (>= 3: spot preemptions are job failures).")
+    ] = 3,
+) -> None:
+    """The BPS site config of the stack's HTCondor pool on GKE, from its stack file and outputs
+    (`idf outputs pull STACK`): compute site, per-job CPUs/memory, retries, the Butler."""
+    from pathlib import Path
+
+    from idf_ops.batch.site import site_config_of_stack
+
+    site = site_config_of_stack(stack, out=Path(out) if out else None, retries=retries)
+    if site.warning:
+        typer.echo(f"warning: {site.warning}", err=True)
+    if site.path is None:
+        typer.echo(site.text, nl=False)
+    else:
+        typer.echo(f"wrote {site.path}", err=True)
+
+
 @batch_app.command("bench")
 def bench_cmd(
     sizes: Annotated[
