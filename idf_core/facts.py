@@ -30,6 +30,7 @@ __all__ = [
     "QSERV_PASSWORD_ENV",
     "QSERV_PASSWORD_SECRET",
     "QSERV_READER_USER",
+    "REAPER_STACK",
     "SCALE_STACK_PREFIX",
     "STATEFUL_TYPES",
     "TAP_SCHEMA",
@@ -62,6 +63,10 @@ STATEFUL_TYPES = frozenset(
 # Stacks whose name starts with this are temporary scale-test stacks (`idf scale`): they expire,
 # are reaped, and hold no data of their own.
 SCALE_STACK_PREFIX = "qserv-scale"
+
+
+# The permanent stack whose `idf:reaper` destroys expired scale stacks (infra/reaper.py).
+REAPER_STACK = "dev"
 
 
 def is_scale_stack(stack: str) -> bool:

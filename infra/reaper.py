@@ -48,19 +48,15 @@ Least privilege, and why it is this shape (what `pulumi destroy` of a scale stac
   account, no spend, no project link); granted only when `billing_account_id` is set.
 
 The policy pack (`reaper-least-privilege`, infra/policy/rules.py) refuses any widening of this.
-The cost (:func:`reaper_cost`) is read from `data/prices/serverless-us-central1.yaml`.
+The cost (:func:`idf_ops.cost.reaper.reaper_cost`) is read from `data/prices/serverless-us-central1.yaml`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 import pulumi
 import pulumi_gcp as gcp
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from idf_core.facts import SCALE_STACK_PREFIX
 from idf_core.qserv_ingest import SCALE_STAGING_BUCKET_PREFIX
@@ -87,9 +83,7 @@ __all__ = [
     "STATE_OBJECT_ROLE",
     "Reaper",
     "ReaperArgs",
-    "ReaperCost",
     "iam_cleanup_condition",
-    "reaper_cost",
     "scratch_bucket_condition",
     "state_condition",
     "state_prefixes",
@@ -187,7 +181,6 @@ SCRATCH_PERMISSIONS: tuple[str, ...] = (
     "storage.objects.list",
 )
 _STATE_AREAS = ("stacks", "locks", "history", "backups")
-PRICE_FILE = Path(__file__).resolve().parent.parent / "data" / "prices" / "serverless-us-central1.yaml"
 
 
 def scratch_bucket_condition() -> str:
@@ -560,73 +553,3 @@ class Reaper(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )
         return role
-
-
-class _Rate(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    usd: float = Field(ge=0, title="Price (USD)", description="Per the unit of the key.")
-    source: str = Field(title="Source", description="Key into `sources`.")
-    checked: Literal["published", "derived", "secondary", "unsourced"] = Field(
-        title="How checked", description="As in data/prices/gcp-us-central1.yaml."
-    )
-
-
-class _ServerlessPrices(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    region: str = Field(title="Region", description="Region of the prices.")
-    currency: Literal["USD"] = Field(title="Currency", description="USD.")
-    compiled_on: str = Field(title="Compiled on", description="Date the values were read.")
-    hours_per_month: float = Field(gt=0, title="Hours per month", description="730, Google's convention.")
-    sources: dict[str, str] = Field(title="Sources", description="Key -> where the value was read.")
-    cloud_run_jobs_vcpu_usd_per_second: _Rate = Field(title="Cloud Run jobs vCPU", description="Per vCPU-s.")
-    cloud_run_jobs_memory_usd_per_gib_second: _Rate = Field(
-        title="Cloud Run jobs memory", description="Per GiB-s."
-    )
-    cloud_scheduler_usd_per_job_month: _Rate = Field(title="Cloud Scheduler", description="Per job-month.")
-
-
-class ReaperCost(BaseModel):
-    """What the reaper costs (list prices, before any free tier: an upper bound)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    runs_per_month: float = Field(title="Runs per month", description="From the schedule.")
-    usd_per_month: float = Field(title="USD per month", description="Cloud Run compute + the scheduler job.")
-    usd_per_hour: float = Field(title="USD per hour", description="usd_per_month / hours_per_month.")
-    detail: str = Field(title="Detail", description="The arithmetic.")
-    price_file: str = Field(title="Price file", description="Where the rates come from.")
-
-
-def _runs_per_hour(schedule: str) -> float:
-    """Runs per hour of a unix-cron schedule whose hour, day, month and weekday fields are `*`."""
-    minute, *rest = schedule.split()
-    if any(field != "*" for field in rest):
-        raise ValueError(
-            f"schedule {schedule!r}: the cost estimate reads minute-only schedules (`*/15 * * * *`)"
-        )
-    if minute.startswith("*/"):
-        return 60 / int(minute[2:])
-    return float(len(minute.split(",")))
-
-
-def reaper_cost(reaper: ReaperConfig, price_file: Path = PRICE_FILE) -> ReaperCost:
-    """The reaper's monthly and hourly cost at list price (no free tier, ``expected_run_seconds`` a run)."""
-    prices = _ServerlessPrices.model_validate(yaml.safe_load(price_file.read_text()))
-    runs = _runs_per_hour(reaper.schedule) * prices.hours_per_month
-    seconds = runs * reaper.expected_run_seconds
-    vcpu = seconds * reaper.cpu * prices.cloud_run_jobs_vcpu_usd_per_second.usd
-    memory = seconds * reaper.memory_mib / 1024 * prices.cloud_run_jobs_memory_usd_per_gib_second.usd
-    scheduler = prices.cloud_scheduler_usd_per_job_month.usd
-    total = vcpu + memory + scheduler
-    return ReaperCost(
-        runs_per_month=runs,
-        usd_per_month=total,
-        usd_per_hour=total / prices.hours_per_month,
-        detail=(
-            f"{runs:.0f} runs x {reaper.expected_run_seconds} s x ({reaper.cpu} vCPU, "
-            f"{reaper.memory_mib} MiB) = ${vcpu:.2f} vCPU + ${memory:.2f} memory; scheduler ${scheduler:.2f}"
-        ),
-        price_file=str(price_file.name),
-    )

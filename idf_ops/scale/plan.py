@@ -15,17 +15,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from idf_core.errors import BadInput
+from idf_core.facts import REAPER_STACK
 from idf_core.qserv_ingest import scale_chunks, scale_staging_uri
 from idf_ops.cost.estimate import CostEstimate, estimate_cost
 from idf_ops.cost.inventory import inventory_from_stack
 from idf_ops.cost.prices import PriceTable
+from idf_ops.cost.reaper import ReaperCost, reaper_cost
 from idf_ops.scale.sizing import GENERATED_CSV_BYTES_PER_OBJECT, SizingInputs, SizingResult, size_qserv
 from idf_ops.scale.stackfile import render_stack_document
-from infra.config import dump_stack_file, validate_config_mapping
+from infra.config import dump_stack_file, load_stack_file, resolve_stack_file, validate_config_mapping
 
 __all__ = [
     "DEFAULT_SCALE_STACK",
-    "REAPER_USD_PER_HOUR",
     "GenerationJob",
     "ScalePlan",
     "TestCost",
@@ -35,13 +37,6 @@ __all__ = [
 ]
 
 DEFAULT_SCALE_STACK = "qserv-scale75"
-# The reaper (infra/reaper.py, another component's: Cloud Scheduler every 15 min + a Cloud Run job
-# running `idf scale reap`) is priced here as ONE NAMED CONSTANT, not from the price table, because
-# its resources live in a permanent stack and are not in the scale stack's inventory. ASSUMPTION
-# (unsourced list prices, re-check): Cloud Scheduler $0.10 per job-month; Cloud Run jobs
-# $0.000024 per vCPU-s + $0.0000025 per GiB-s; 96 runs/day x 60 s x 1 vCPU, 0.5 GiB
-# -> 96 x 30.4 x 60 x 0.00002525 = $4.42/month + $0.10 = $4.52 / 730 h.
-REAPER_USD_PER_HOUR = 4.52 / 730.0
 
 
 class TestCost(BaseModel):
@@ -57,8 +52,10 @@ class TestCost(BaseModel):
     ingest_usd: float = Field(title="Ingest USD", description="ingest h x USD/h.")
     test_usd: float = Field(title="Test USD", description="test h x USD/h.")
     reaper_usd: float = Field(
-        title="Reaper USD", description="REAPER_USD_PER_HOUR over the same hours (it runs all month)."
+        title="Reaper USD",
+        description="The reaper's hourly cost (idf_ops.cost.reaper) over the same hours (it runs all month).",
     )
+    reaper_detail: str = Field(title="Reaper", description="How the reaper's cost was computed.")
     staging_gb: float = Field(
         title="Staging (GB)",
         description="The generated catalog's CSV in the stack's scratch bucket: objects x "
@@ -107,6 +104,18 @@ class ScalePlan(BaseModel):
     )
 
 
+def reaper_of_permanent_stack() -> ReaperCost:
+    """The cost of the reaper that guarantees every scale stack's teardown: `idf:reaper` of
+    :data:`idf_core.facts.REAPER_STACK`'s stack file, at the serverless price table's rates."""
+    cfg = load_stack_file(resolve_stack_file(REAPER_STACK))
+    if cfg.reaper is None:
+        raise BadInput(
+            f"{cfg.source}: no idf:reaper; a scale test's teardown without the operator needs it "
+            "(runbooks/qserv-scale-test.md), so a plan cannot be priced without it"
+        )
+    return reaper_cost(cfg.reaper)
+
+
 def _validated(doc: dict[str, Any], stack: str) -> Any:
     return validate_config_mapping(doc, f"stacks/Pulumi.{stack}.yaml (rendered by the sizing model)", stack)
 
@@ -153,7 +162,8 @@ def plan_scale_test(
     )
     rate = cost.usd_per_hour
     phases = (sizing.generation_hours, sizing.ingest_hours, inputs.test_hours)
-    reaper = REAPER_USD_PER_HOUR * sum(phases)
+    reaper_rate = reaper_of_permanent_stack()
+    reaper = reaper_rate.usd_per_hour * sum(phases)
     staging_gb = sizing.scale_catalog_rows["object"] * GENERATED_CSV_BYTES_PER_OBJECT / 1e9
     staging_usd = (
         staging_gb * prices.gcs_usd_per_gb_month["STANDARD"].usd * sum(phases) / prices.hours_per_month
@@ -167,6 +177,7 @@ def plan_scale_test(
         ingest_usd=rate * phases[1],
         test_usd=rate * phases[2],
         reaper_usd=reaper,
+        reaper_detail=f"{REAPER_STACK}'s idf:reaper: {reaper_rate.detail} a month",
         staging_gb=staging_gb,
         staging_usd=staging_usd,
         total_usd=rate * sum(phases) + staging_usd + reaper,

@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from idf_core.paths import STACKS_DIR
+from idf_ops.cost.reaper import SERVERLESS_PRICE_FILE as PRICE_FILE
+from idf_ops.cost.reaper import reaper_cost
 from infra.config import load_stack_file, resolve_stack_file, validate_config_mapping
 from infra.config.problems import StackConfigError
 from infra.iam import NODE_ROLES
@@ -21,11 +23,9 @@ from infra.reaper import (
     DESTROY_ROLE_ID,
     IAM_CLEANUP_ROLE_ID,
     JOB_NAME,
-    PRICE_FILE,
     REAPER_COMMAND,
     SCRATCH_PERMISSIONS,
     iam_cleanup_condition,
-    reaper_cost,
     scratch_bucket_condition,
     state_condition,
 )
