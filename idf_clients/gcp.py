@@ -57,6 +57,7 @@ __all__ = [
     "default_credentials",
     "parse_connection_name",
     "split_gs_uri",
+    "stack_credentials",
     "stack_project",
 ]
 
@@ -119,6 +120,18 @@ def stack_project(outputs: StackOutputs, default: str | None = None) -> str | No
     if outputs.cloudsql_connection_name:
         return parse_connection_name(outputs.cloudsql_connection_name)[0]
     return default
+
+
+def stack_credentials(outputs: StackOutputs) -> tuple[Credentials, str]:
+    """ADC credentials and the stack's project (from its outputs, else the credentials')."""
+    credentials, adc_project = default_credentials()
+    project = stack_project(outputs, adc_project)
+    if not project:
+        raise BadInput(
+            f"stack {outputs.stack}: its outputs name no GCP project and the credentials carry none; "
+            "run `gcloud config set project <id>` or regenerate the outputs"
+        )
+    return credentials, project
 
 
 def split_gs_uri(uri: str) -> tuple[str, str]:

@@ -16,12 +16,13 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from idf_core.errors import OperationFailed
+from idf_core.errors import BadInput, OperationFailed
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
     from idf_clients.gcp import ClusterState
+    from idf_core.contract import StackOutputs
 
 __all__ = [
     "KUBERNETES_API_ENV",
@@ -140,6 +141,18 @@ class KubeClient:
             timeout_s=timeout_s,
         )
 
+    @classmethod
+    def for_stack(
+        cls, outputs: StackOutputs, credentials: Credentials, project: str, *, timeout_s: float = 30.0
+    ) -> KubeClient:
+        """A client of the cluster a stack's outputs name (``cluster_name`` in ``project``)."""
+        from idf_clients.gcp import ContainerClient  # noqa: PLC0415 - loaded only by the cloud paths
+
+        if not outputs.cluster_name:
+            raise BadInput(f"stack {outputs.stack}: its outputs name no cluster_name")
+        cluster = ContainerClient(credentials).cluster(project, outputs.cluster_name)
+        return cls.for_cluster(cluster, credentials, timeout_s=timeout_s)
+
     def _call(self, what: str, function: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, _request_timeout=self.timeout_s, **kwargs)
@@ -206,6 +219,27 @@ class KubeClient:
             message=message,
             pods=self.pods(namespace, pod_selector) if pod_selector else [],
         )
+
+    def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> bytes:
+        """``GET path`` of a pod's HTTP port through the API server's pod proxy (the caller's own
+        credentials; nothing of the cluster is exposed), the body as bytes.
+
+        Called through ``call_api`` rather than ``connect_get_namespaced_pod_proxy_with_path``:
+        that method quotes the path's slashes into one segment (``ingest%2Ftable-stats%2F...``);
+        this sends the path as written, as ``kubectl get --raw`` does."""
+        resource = f"/api/v1/namespaces/{{namespace}}/pods/{{name}}/proxy/{path.lstrip('/')}"
+        answer = self._call(
+            f"GET {path} of pod {namespace}/{pod}:{port}",
+            self._api.call_api,
+            resource,
+            "GET",
+            path_params={"namespace": namespace, "name": f"{pod}:{port}"},
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _return_http_data_only=True,
+        )
+        return bytes(answer.data)
 
     # --- writes -----------------------------------------------------------------------------------
 

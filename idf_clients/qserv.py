@@ -7,9 +7,10 @@ The password comes from :func:`idf_clients.secrets.qserv_password_file` and is p
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymysql
 import requests
@@ -17,14 +18,21 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from idf_clients.secrets import qserv_password_file, read_secret
 from idf_core.errors import OperationFailed
+from idf_core.qserv_ingest import REPLICATION_POD, REPLICATION_PORT
+
+if TYPE_CHECKING:
+    from idf_clients.kube import KubeClient
 
 __all__ = [
     "TableStatsEntry",
     "connect",
     "ingest_table_stats",
+    "ingest_table_stats_in_cluster",
     "password_from_file",
     "query",
     "reader_password",
+    "table_stats_path",
+    "table_stats_rows",
 ]
 
 
@@ -121,12 +129,43 @@ def ingest_table_stats(
 ) -> dict[int, int]:
     """Rows per chunk (overlaps excluded, transactions summed) from the ingest REST API's
     row counters, or OperationFailed naming the endpoint."""
-    url = f"{base_url.rstrip('/')}/ingest/table-stats/{database}/{table}"
+    url = f"{base_url.rstrip('/')}/{table_stats_path(database, table)}"
     try:
         response = requests.get(url, timeout=timeout_s)
         response.raise_for_status()
-        answer = _TableStatsAnswer.model_validate(response.json())
-    except (requests.RequestException, ValueError, ValidationError) as exc:
+        payload = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise OperationFailed(
+            f"qserv: ingest REST API {url} gave no table stats ({exc.__class__.__name__})"
+        ) from exc
+    return table_stats_rows(payload, database, table, url)
+
+
+def ingest_table_stats_in_cluster(
+    kube: KubeClient, namespace: str, database: str, table: str
+) -> dict[int, int]:
+    """:func:`ingest_table_stats` of a cluster's Qserv, reached through the Kubernetes API server's
+    proxy to the replication controller's pod (qserv-operator's names: :mod:`idf_core.qserv_ingest`)."""
+    path = table_stats_path(database, table)
+    where = f"{namespace}/{REPLICATION_POD}:{REPLICATION_PORT}/{path}"
+    body = kube.pod_proxy_get(namespace, REPLICATION_POD, REPLICATION_PORT, path)
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise OperationFailed(f"qserv: ingest REST API {where} answered no JSON") from exc
+    return table_stats_rows(payload, database, table, where)
+
+
+def table_stats_path(database: str, table: str) -> str:
+    """The row counters' path of one table in the ingest REST API."""
+    return f"ingest/table-stats/{database}/{table}"
+
+
+def table_stats_rows(payload: Any, database: str, table: str, url: str) -> dict[int, int]:
+    """Rows per chunk (overlaps excluded) of one table-stats answer; OperationFailed naming ``url``."""
+    try:
+        answer = _TableStatsAnswer.model_validate(payload)
+    except ValidationError as exc:
         raise OperationFailed(
             f"qserv: ingest REST API {url} gave no table stats ({exc.__class__.__name__})"
         ) from exc

@@ -27,6 +27,7 @@ __all__ = [
     "ExternalS3Store",
     "ProgramOutputs",
     "QservEndpoint",
+    "QservIngestJob",
     "SciencePlatform",
     "StackOutputs",
     "contract_of",
@@ -53,6 +54,17 @@ class QservEndpoint(_Contract):
     expected_workers: int = Field(
         title="Expected workers", description="Qserv workers the front end should see (1 locally)."
     )
+
+
+class QservIngestJob(_Contract):
+    """A stack's catalog ingest (qserv-ingest's workflow in a Kubernetes Job) and what it loads:
+    what `idf scale run` follows, reading Qserv's own row counters, to record the loaded rows."""
+
+    namespace: str = Field(title="Namespace", description="Namespace of the Job and of the `Qserv`.")
+    job: str = Field(title="Job", description="Name of the ingest Job.")
+    database: str = Field(title="Database", description="Database the Job loads.")
+    tables: list[str] = Field(title="Tables", description="Tables in load order (directors first).")
+    chunks_total: int = Field(title="Chunks", description="Chunks the ingest configuration lists.")
 
 
 class ExternalS3Store(_Contract):
@@ -173,6 +185,12 @@ class StackOutputs(_Contract):
         default=None,
         title="Science Platform",
         description="Phalanx environment of a cloud stack (None locally: JupyterHub stands in).",
+    )
+    qserv_ingest_job: QservIngestJob | None = Field(
+        default=None,
+        title="Qserv ingest Job",
+        description="The catalog ingest Job of a cloud stack (None locally, and where the ingest "
+        "image is not recorded).",
     )
 
 

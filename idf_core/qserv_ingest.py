@@ -62,6 +62,9 @@ __all__ = [
     "METADATA_FILE",
     "NUM_STRIPES",
     "NUM_SUB_STRIPES",
+    "REPLICATION_POD",
+    "REPLICATION_PORT",
+    "REPLICATION_SERVICE",
     "SCALE_STAGING_BUCKET_PREFIX",
     "SCALE_STAGING_DELETE_AFTER_DAYS",
     "SCALE_STAGING_FOLDER",
@@ -99,6 +102,11 @@ OVERLAP_DEG = 0.01667
 CHUNK_COLUMNS = ("chunkId", "subChunkId")
 #: The ``version`` of the workflow's ``ingest.yaml`` we generate (qserv-ingest 2022+ releases read 15).
 WORKFLOW_VERSION = 15
+#: The replication controller qserv-operator runs for a `Qserv` named ``qserv``: its StatefulSet's
+#: first pod, its headless Service and the port of its REST API (ingest and table stats).
+REPLICATION_SERVICE = "qserv-repl-ctl"
+REPLICATION_POD = f"{REPLICATION_SERVICE}-0"
+REPLICATION_PORT = 8080
 INGEST_CONFIG_FILE = "ingest.yaml"
 METADATA_FILE = "metadata.json"
 DP01_DATABASE = "dp01_dc2_catalogs"
@@ -281,6 +289,10 @@ class QservIngestConfig(_Model):
     def data_of(self, table: str) -> list[DataLocation]:
         """Where ``table``'s input lives."""
         return next(e.data for e in self.metadata.tables if e.table_file == f"{table}.json")
+
+    def chunk_ids(self) -> list[int]:
+        """Every chunk any table's input lists, in order."""
+        return sorted({c for table in self.table_order() for loc in self.data_of(table) for c in loc.chunks})
 
     def input_root(self) -> str:
         """``<first server>/<path>``: the base URL of every data directory and metadata file."""

@@ -167,7 +167,7 @@ def build(cfg: StackConfig) -> pulumi.Output[ProgramOutputs]:
             cfg, cfg.phalanx, dns=dns, provider=k8s_layer.provider, pools=pools
         )
 
-    _workloads(
+    ingest = _workloads(
         cfg,
         prefix=prefix,
         registry=registry,
@@ -218,6 +218,7 @@ def build(cfg: StackConfig) -> pulumi.Output[ProgramOutputs]:
         buckets={role: b.name for role, b in buckets.buckets.items()},
         cluster_name=cluster.cluster.name,
         cloudsql_connection_name=registry.instance.connection_name if registry else None,
+        qserv_ingest_job=ingest.job_outputs() if ingest is not None else None,
     )
 
     def outputs(values: dict[str, Any]) -> ProgramOutputs:
@@ -253,6 +254,7 @@ def build(cfg: StackConfig) -> pulumi.Output[ProgramOutputs]:
                 for k, p in cfg.node_pools.items()
                 if p.temporary and p.expires_at
             },
+            qserv_ingest_job=values["qserv_ingest_job"],
             gcp_project=project,
             region=region,
         )
@@ -269,9 +271,10 @@ def _workloads(
     k8s_layer: KubernetesLayer,
     pools: NodePools,
     idf_ops: pulumi.Output[str] | None,
-) -> None:
+) -> QservIngest | None:
     """The in-cluster Jobs and pools that need the registry, the buckets or Qserv: HTCondor for
-    DP0.2, the Butler bootstrap and the catalogs' ingest (each only where the stack has its parts)."""
+    DP0.2, the Butler bootstrap and the catalogs' ingest (each only where the stack has its parts).
+    Returns the ingest, whose Job the outputs name."""
     if registry is not None and "butler_datastore" in buckets.buckets:
         # HTCondor for DP0.2 reprocessing on the spot batch pool (issue 13 item 4), when there is one.
         _batch_htcondor(
@@ -291,7 +294,7 @@ def _workloads(
 
     # The catalogs' ingest after the Qserv resource (issue 11 item 4), from the configuration the
     # local stand-in's load also follows (idf_core/qserv_ingest.py).
-    _qserv_ingest(
+    return _qserv_ingest(
         cfg,
         prefix=prefix,
         buckets=buckets,

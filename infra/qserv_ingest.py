@@ -49,9 +49,13 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from idf_core.contract import QservIngestJob
 from idf_core.qserv_ingest import (
     DP01_PARTITIONING,
     DP01_SKY_BOX_DEG,
+    REPLICATION_POD,
+    REPLICATION_PORT,
+    REPLICATION_SERVICE,
     DataLocation,
     QservIngestConfig,
     QservUrls,
@@ -126,7 +130,7 @@ def operator_urls(namespace: str) -> QservUrls:
     return QservUrls(
         query_url=f"mysql://qsmaster:@qserv-czar.{namespace}:4040",
         queue_url=f"mysql://qsingest:@qserv-ingest-db-0.qserv-ingest-db.{namespace}/qservIngest",
-        replication_url=f"http://qserv-repl-ctl-0.qserv-repl-ctl.{namespace}:8080",
+        replication_url=f"http://{REPLICATION_POD}.{REPLICATION_SERVICE}.{namespace}:{REPLICATION_PORT}",
     )
 
 
@@ -282,6 +286,19 @@ class QservIngest(pulumi.ComponentResource):
             ),
         )  # fmt: skip
         self.register_outputs({"job": self.job.metadata.name, "config": self.config.metadata.name})
+
+    def job_outputs(self) -> pulumi.Output[QservIngestJob]:
+        """What the stack exports of its ingest (``qserv_ingest_job``): what `idf scale run` follows."""
+        config = self.ingest_config
+        return pulumi.Output.all(self.job.metadata.namespace, self.job.metadata.name).apply(
+            lambda v: QservIngestJob(
+                namespace=v[0],
+                job=v[1],
+                database=config.database.database,
+                tables=config.table_order(),
+                chunks_total=len(config.chunk_ids()),
+            )
+        )
 
 
 def _fuse_volume(name: str, bucket: str, *, read_only: bool, only_dir: str | None = None) -> dict[str, Any]:

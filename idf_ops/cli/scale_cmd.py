@@ -136,8 +136,7 @@ def _print_plan(plan: ScalePlan) -> None:
         f"  test       {tc.test_hours:5.1f} h  ${tc.test_usd:,.0f}",
         f"  staging    {tc.staging_gb:,.0f} GB in the scratch bucket  ${tc.staging_usd:,.0f} (destroyed "
         "with the stack)",
-        f"  reaper     ${tc.reaper_usd:,.2f} (REAPER_USD_PER_HOUR in idf_ops/scale/plan.py: an assumed "
-        "constant, not from the price table)",
+        f"  reaper     ${tc.reaper_usd:,.2f} ({tc.reaper_detail}; list prices, a run's length assumed)",
         f"  TOTAL      {tc.generation_hours + tc.ingest_hours + tc.test_hours:5.1f} h  ${tc.total_usd:,.0f}",
     ]
     typer.echo("\n".join(lines))
@@ -276,10 +275,23 @@ def run_cmd(  # noqa: PLR0917 -- one parameter per option
             "progress; resumable; the loaded rows are recorded for the gates.",
         ),
     ] = None,
+    follow_ingest: Annotated[
+        bool,
+        typer.Option(
+            "--follow-ingest",
+            help="Before COMMAND, follow the stack's own ingest Job in the cluster (generated catalog "
+            "-> Qserv) by Qserv's row counters, with progress, until it ends or the stack expires; "
+            "the loaded rows are recorded for the gates.",
+        ),
+    ] = False,
 ) -> None:
     """Up, [ingest,] run COMMAND, and always tear down (success, failure, SIGINT or SIGTERM)."""
     from idf_ops.scale import service
 
+    if ingest_from is not None and follow_ingest:
+        raise BadInput(
+            "--ingest-from and --follow-ingest: give one (a local directory, or the cluster's Job)"
+        )
     scheduled = service.plan_until(expires_in, _options(percent, "n2-standard-16"), stack=stack)
     if scheduled.warning:
         _err(scheduled.warning)
@@ -294,6 +306,8 @@ def run_cmd(  # noqa: PLR0917 -- one parameter per option
         from pathlib import Path
 
         ingest = service.ingest_step(Path(ingest_from), on_progress=lambda p: _err(p.line()))
+    elif follow_ingest:
+        ingest = service.cluster_ingest_step(until=scheduled.expires_at, on_progress=lambda p: _err(p.line()))
     code = service.run_test(
         ws,
         stack,
@@ -437,19 +451,39 @@ def generate_cmd(  # noqa: PLR0917 -- one parameter per option
 @scale_app.command("ingest")
 def ingest_cmd(
     data: Annotated[
-        str, typer.Option("--from", help="Directory of generated chunks and their configuration.")
-    ],
+        str | None, typer.Option("--from", help="Directory of generated chunks and their configuration.")
+    ] = None,
     database: Annotated[
         str | None, typer.Option(help="Scratch database of the stand-in (default: the configuration's).")
     ] = None,
     instance: Annotated[str, typer.Option(help="Local Qserv front end: idf or in2p3.")] = "idf",
+    follow: Annotated[
+        str | None,
+        typer.Option(
+            "--follow",
+            help="Instead of --from: follow the ingest Job of this live cloud stack (its outputs, "
+            "`idf outputs pull`) by Qserv's row counters until it ends, and record the loaded rows.",
+        ),
+    ] = None,
+    hours: Annotated[float, typer.Option("--hours", min=0.01, help="With --follow: give up after.")] = 24.0,
 ) -> None:
     """Load generated chunks into the MariaDB stand-in, following their qserv-ingest configuration,
-    with progress (chunks done/total, rows/s); a rerun skips chunks already loaded."""
+    with progress (chunks done/total, rows/s); a rerun skips chunks already loaded. With --follow
+    STACK, watch a cloud stack's own ingest instead (a follower started again resumes: the state
+    is Qserv's)."""
+    from datetime import UTC, datetime, timedelta
     from pathlib import Path
 
     from idf_ops.scale import service
 
+    if follow is not None and data is None:
+        path = service.follow_stack_ingest(
+            follow, until=datetime.now(UTC) + timedelta(hours=hours), on_progress=lambda p: _err(p.line())
+        )
+        typer.echo(path.read_text().strip())
+        return
+    if data is None or follow is not None:
+        raise BadInput("give --from DIR (a local load) or --follow STACK (a cloud stack's ingest Job)")
     state = service.ingest_local(
         Path(data), target=instance, database=database, on_progress=lambda p: _err(p.line())
     )

@@ -68,20 +68,6 @@ def gcp_service_account(outputs: StackOutputs, project: str | None) -> str:
     return f"{loadtest_account_id(outputs.stack)}@{project or '<project>'}.iam.gserviceaccount.com"
 
 
-def credentials_and_project(outputs: StackOutputs) -> tuple[Any, str]:
-    """ADC credentials and the stack's project (from its outputs, else the credentials')."""
-    from idf_clients.gcp import default_credentials, stack_project
-
-    credentials, adc_project = default_credentials()
-    project = stack_project(outputs, adc_project)
-    if not project:
-        raise BadInput(
-            f"stack {outputs.stack}: its outputs name no GCP project and the credentials carry none; "
-            "run `gcloud config set project <id>` or regenerate the outputs"
-        )
-    return credentials, project
-
-
 def secret_document(hub_token_file: str | None, qserv_password_file: str | None) -> dict[str, Any] | None:
     """The Secret the pods mount (hub admin token, Qserv password), from the operator's files
     (``$IDF_HUB_TOKEN_FILE``, ``$IDF_QSERV_PASSWORD_FILE``); None when neither is set. Created in
@@ -111,13 +97,9 @@ def start_run(
     progress: Callable[[str], None],
 ) -> Any:
     """Create the run's manifests in the stack's cluster; returns the Kubernetes client for following it."""
-    from idf_clients.gcp import ContainerClient
     from idf_clients.kube import KubeClient
 
-    if not outputs.cluster_name:
-        raise BadInput(f"stack {outputs.stack}: its outputs name no cluster_name")
-    cluster = ContainerClient(credentials).cluster(project, outputs.cluster_name)
-    kube = KubeClient.for_cluster(cluster, credentials, timeout_s=30)
+    kube = KubeClient.for_stack(outputs, credentials, project, timeout_s=30)
     created = kube.create(documents)
     progress(f"created in {kube.host}: {', '.join(created)}")
     return kube

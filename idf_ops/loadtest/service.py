@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from idf_clients.gcp import stack_project
+from idf_clients.gcp import stack_credentials, stack_project
 from idf_core.contract import load_outputs
 from idf_core.errors import BadInput
 from idf_core.paths import validate_output_dir, validate_stack_name
@@ -104,7 +104,7 @@ def _run_on_gke(
     else:
         uri = gke.reports_uri(outputs, profile.name, dt.datetime.now(dt.UTC))
     credentials, project = (
-        (None, stack_project(outputs)) if outputs.offline_plan else gke.credentials_and_project(outputs)
+        (None, stack_project(outputs)) if outputs.offline_plan else stack_credentials(outputs)
     )
     if project is None:
         notes.append(

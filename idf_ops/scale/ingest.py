@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from idf_core.errors import BadInput
+from idf_core.errors import BadInput, OperationFailed
 from idf_core.paths import state_dir, state_path
 from idf_core.qserv_ingest import QservIngestConfig
 from idf_ops.qserv_local.load import load_chunk
@@ -40,11 +40,14 @@ __all__ = [
     "IngestProgress",
     "IngestRecord",
     "IngestState",
+    "JobCondition",
     "MariaDbChunkLoader",
+    "follow_cluster_ingest",
     "ingest",
     "loaded_rows",
     "read_record",
     "read_state",
+    "state_from_counters",
     "write_record",
 ]
 
@@ -131,7 +134,7 @@ def ingest(
     path = state_path or data_root / STATE_FILE
     state = read_state(path, database)
     order = config.table_order()
-    chunks = sorted({c for table in order for loc in config.data_of(table) for c in loc.chunks})
+    chunks = config.chunk_ids()
     state.chunks_total = len(chunks)
     columns = {table: [c.name for c in config.tables[table].columns] for table in order}
     started = time.monotonic()
@@ -191,11 +194,7 @@ class IngestRecord(BaseModel):
 
 def write_record(stack: str, state: IngestState, tables: int) -> Path:
     """Write ``var/stacks/<stack>/ingest.json`` from the ingest state (``tables``: tables per chunk)."""
-    per_chunk: dict[int, int] = {}
-    for chunks in state.loaded.values():
-        for chunk in chunks:
-            per_chunk[chunk] = per_chunk.get(chunk, 0) + 1
-    done = sum(1 for n in per_chunk.values() if n == tables)
+    done = _chunks_done(state, tables)
     record = IngestRecord(
         stack=stack,
         database=state.database,
@@ -221,3 +220,88 @@ def read_record(stack: str) -> IngestRecord | None:
         raise BadInput(
             f"{path}: corrupt ingest record ({str(exc).splitlines()[0]}); rerun the ingest step."
         ) from None
+
+
+# --- On GKE: following qserv-ingest's Job by Qserv's own row counters --------------------------
+#
+# A scale stack's ingest runs in the cluster (infra/qserv_ingest.py: qserv-ingest's workflow in a
+# Job, not awaited by `pulumi up`). Its resumable state is upstream's: the workflow's chunk queue
+# (the ``qservIngest`` database) and Qserv's own transactions, which a restarted pod of the Job
+# continues from. What we add is the view from outside: the replication controller's row counters
+# (``/ingest/table-stats``, :func:`idf_clients.qserv.ingest_table_stats_in_cluster`) read while the
+# Job runs give progress and, when it ends, the record of what was loaded. Nothing of that view is
+# held by our process: a follower killed midway and started again reads the same counters.
+
+TableStats = Callable[[str], dict[int, int]]
+"""Table -> rows per chunk that Qserv has ingested (overlaps excluded)."""
+
+
+@dataclass(frozen=True)
+class JobCondition:
+    """Where the ingest Job stands: None while it runs, else ``Complete`` or ``Failed`` and why."""
+
+    condition: str | None
+    message: str = ""
+
+
+def state_from_counters(
+    database: str, tables: list[str], chunks_total: int, stats: TableStats
+) -> IngestState:
+    """The ingest state Qserv's counters describe (a chunk of a table with rows is loaded)."""
+    loaded = {table: {c: n for c, n in stats(table).items() if n > 0} for table in tables}
+    return IngestState(database=database, loaded=loaded, chunks_total=chunks_total)
+
+
+def follow_cluster_ingest(
+    *,
+    database: str,
+    tables: list[str],
+    chunks_total: int,
+    stats: TableStats,
+    job: Callable[[], JobCondition],
+    on_progress: Callable[[IngestProgress], None] | None = None,
+    poll_s: float = 30.0,
+    deadline_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[IngestState, JobCondition]:
+    """Poll the Job and Qserv's counters until the Job ends or ``deadline_s`` passes; returns the
+    last state and how the Job ended (``condition`` None: the deadline passed first).
+
+    Counters that cannot be read yet (the replication controller starting, a proxy hiccup) are
+    not an end: the previous state stands until the next poll. Progress reports chunks with every
+    table loaded, rows and rows/s since this follower started (``skipped``: chunks already done
+    when it started, e.g. by a follower that was killed)."""
+    started = clock()
+    state = IngestState(database=database, chunks_total=chunks_total)
+    first_rows: int | None = None
+    first_done = 0
+    while True:
+        ended = job()
+        try:
+            state = state_from_counters(database, tables, chunks_total, stats)
+        except OperationFailed:
+            if ended.condition is not None:
+                raise
+        rows = sum(loaded_rows(state).values())
+        done = _chunks_done(state, len(tables))
+        if first_rows is None:
+            first_rows, first_done = rows, done
+        if on_progress is not None:
+            elapsed = max(clock() - started, 1e-9)
+            on_progress(IngestProgress(done, chunks_total, rows, (rows - first_rows) / elapsed, first_done))
+        if ended.condition is not None:
+            state.seconds = round(clock() - started, 3)
+            return state, ended
+        if clock() - started >= deadline_s:
+            state.seconds = round(clock() - started, 3)
+            return state, JobCondition(None, f"not ended after {deadline_s:.0f} s")
+        sleep(poll_s)
+
+
+def _chunks_done(state: IngestState, tables: int) -> int:
+    per_chunk: dict[int, int] = {}
+    for chunks in state.loaded.values():
+        for chunk in chunks:
+            per_chunk[chunk] = per_chunk.get(chunk, 0) + 1
+    return sum(1 for n in per_chunk.values() if n == tables)

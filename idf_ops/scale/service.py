@@ -321,17 +321,17 @@ def run_test(
     *,
     on_event: Event,
     on_published: Callable[[Published], None],
-    ingest: Callable[[str], None] | None = None,
+    ingest: IngestStep | None = None,
 ) -> int:
     """Up, publish the outputs (so `idf loadtest run ... --stack <stack>` finds the targets), run the
-    ingest step when given (:func:`ingest_step`), run `command`, and always tear down; returns the
-    command's exit code."""
+    ingest step when given (:func:`ingest_step`, :func:`cluster_ingest_step`), run `command`, and
+    always tear down; returns the command's exit code."""
 
     def body(outputs: dict[str, Any]) -> int:
         on_published(publish_outputs(outputs))
         if ingest is not None:
             # The data first: the test command measures the catalog the ingest step loaded.
-            ingest(stack)
+            ingest(stack, outputs)
         # The operator's own command line, run as given (no shell).
         return subprocess.run(command, check=False).returncode
 
@@ -534,19 +534,125 @@ def loaded_rows_of(state: Any) -> dict[str, int]:
     return loaded_rows(state)
 
 
+IngestStep = Callable[[str, dict[str, Any]], None]
+"""The ingest step of `idf scale run`: (stack, the live stack's outputs) -> the data loaded and recorded."""
+
+
 def ingest_step(
     data_dir: Path, *, target: str = "idf", on_progress: Callable[[Any], None] | None = None
-) -> Callable[[str], None]:
+) -> IngestStep:
     """The ingest step of `idf scale run --ingest-from DIR`: load the generated chunks (resumable:
     a rerun skips chunks already loaded) and record the loaded rows for the stack's gates.
 
     The loader is the local MariaDB stand-in's (the only one implemented; on GKE the ingest goes
     through qserv-ingest's workflow, infra/qserv_ingest.py)."""
 
-    def step(stack: str) -> None:
+    def step(stack: str, outputs: dict[str, Any]) -> None:
         from idf_ops.scale.ingest import write_record
 
         state = ingest_local(data_dir, target=target, on_progress=on_progress)
         write_record(stack, state, tables=len(state.loaded) or 1)
 
     return step
+
+
+def cluster_ingest_step(
+    *,
+    until: datetime,
+    on_progress: Callable[[Any], None] | None = None,
+    poll_s: float = 30.0,
+) -> IngestStep:
+    """The ingest step of `idf scale run` on GKE: follow the stack's ingest Job (qserv-ingest's
+    workflow, created by `pulumi up` and not awaited) by Qserv's own row counters until it ends or
+    ``until`` (the stack's expiry) comes, with progress, and record the loaded rows for the gates
+    whatever the end. OperationFailed unless the Job completed; BadInput when the stack has none."""
+
+    def step(stack: str, outputs: dict[str, Any]) -> None:
+        contract = _contract(stack, outputs)
+        job = contract.qserv_ingest_job
+        if job is None:
+            raise BadInput(
+                f"stack {stack}: its outputs name no qserv_ingest_job, so `pulumi up` created no ingest "
+                "Job: record Rubin's ingest image as idf:images.qserv_ingest (runbooks/qserv-scale-test.md), "
+                "or load a generated directory with --ingest-from DIR"
+            )
+        follow_cluster_job(contract, job, until=until, on_progress=on_progress, poll_s=poll_s)
+
+    return step
+
+
+def _contract(stack: str, outputs: dict[str, Any]) -> Any:
+    from idf_core.contract import contract_of
+
+    try:
+        return contract_of(outputs, source=f"stack {stack}'s outputs")
+    except ValidationError as exc:
+        raise OperationFailed(
+            f"stack {stack}: its outputs do not meet the stack outputs contract "
+            f"({str(exc).splitlines()[0]}); is the deployed program older than this idf?"
+        ) from None
+
+
+def follow_stack_ingest(
+    stack: str, *, until: datetime, on_progress: Callable[[Any], None] | None = None, poll_s: float = 30.0
+) -> Path:
+    """`idf scale ingest --follow STACK`: follow the ingest Job its outputs file names."""
+    from idf_core.contract import load_outputs
+
+    outputs = load_outputs(stack)
+    if outputs.offline_plan:
+        raise BadInput(
+            f"stack {stack}: its outputs are an offline plan's (`idf plan`), not a live stack's: "
+            f"`idf outputs pull {stack}` first"
+        )
+    if outputs.qserv_ingest_job is None:
+        raise BadInput(
+            f"stack {stack}: its outputs name no qserv_ingest_job (a local stack, a stack without "
+            "Qserv ingest, or outputs older than this idf: `idf outputs pull`)"
+        )
+    return follow_cluster_job(
+        outputs, outputs.qserv_ingest_job, until=until, on_progress=on_progress, poll_s=poll_s
+    )
+
+
+def follow_cluster_job(
+    outputs: Any,
+    job: Any,
+    *,
+    until: datetime,
+    on_progress: Callable[[Any], None] | None = None,
+    poll_s: float = 30.0,
+) -> Path:
+    """Follow ``job`` (a :class:`idf_core.contract.QservIngestJob`) in the cluster of ``outputs``
+    and write the stack's ingest record; returns its path (OperationFailed, after writing it,
+    unless the Job completed)."""
+    from idf_clients.gcp import stack_credentials
+    from idf_clients.kube import KubeClient
+    from idf_clients.qserv import ingest_table_stats_in_cluster
+    from idf_ops.scale.ingest import JobCondition, follow_cluster_ingest, write_record
+
+    credentials, project = stack_credentials(outputs)
+    kube = KubeClient.for_stack(outputs, credentials, project, timeout_s=30)
+
+    def condition() -> JobCondition:
+        state = kube.job(job.namespace, job.job)
+        return JobCondition(state.condition, state.message)
+
+    state, ended = follow_cluster_ingest(
+        database=job.database,
+        tables=job.tables,
+        chunks_total=job.chunks_total,
+        stats=lambda table: ingest_table_stats_in_cluster(kube, job.namespace, job.database, table),
+        job=condition,
+        on_progress=on_progress,
+        poll_s=poll_s,
+        deadline_s=max(0.0, (until - datetime.now(UTC)).total_seconds()),
+    )
+    path = write_record(outputs.stack, state, tables=len(job.tables))
+    if ended.condition != "Complete":
+        what = f"failed ({ended.message})" if ended.condition == "Failed" else ended.message
+        raise OperationFailed(
+            f"the ingest Job {job.namespace}/{job.job} {what}; what Qserv had loaded is recorded in "
+            f"{path}; `kubectl -n {job.namespace} logs job/{job.job}` says why"
+        )
+    return path

@@ -19,9 +19,14 @@ from idf_core.errors import BadInput
 from idf_ops.plan.engine import OfflinePlan, run_offline
 from idf_ops.plan.outputs import stack_outputs_of
 from idf_ops.scale.service import publish_outputs
-from infra.config import load_stack_file, resolve_stack_file
+from infra.config import (
+    config_mapping_from_file,
+    resolve_stack_file,
+    validate_config_mapping,
+)
 from infra.program import build, export_all
 from support.mocks import use_mocks
+from support.plans import with_test_images
 from support.stacks import STACKS
 
 INVENTORIES = Path(__file__).resolve().parent.parent / "inventories"
@@ -123,8 +128,12 @@ def test_program_only_keys_and_none_values_are_not_refused() -> None:
 
 @pytest.fixture
 def scale_config() -> Any:
+    # With the tests' image digests, as the inventories are planned (support/plans.py).
     use_mocks("qserv-scale75")
-    return load_stack_file(resolve_stack_file("qserv-scale75"))
+    path = resolve_stack_file("qserv-scale75")
+    return validate_config_mapping(
+        with_test_images(config_mapping_from_file(path)), str(path), "qserv-scale75"
+    )
 
 
 @pulumi.runtime.test

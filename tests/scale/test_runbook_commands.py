@@ -22,6 +22,7 @@ EXPECTED: Expected = [
     (r"^plan qserv-scale75$", 0, "resources"),
     (r"^cost qserv-scale75", 0, "TOTAL"),
     (r"^scale up --expires-in", 1, NO_CLI),
+    (r"^scale ingest --follow qserv-scale75$", 2, "idf outputs pull qserv-scale75"),
     (r"^loadtest run qserv-kpm-75pct --stack qserv-scale75", 0, "idf loadtest collect"),
     (r"^loadtest collect ", 2, "offline plan (mock values), so no GKE run uploaded reports"),
     (r"^gates check TL-QSERV-SCALE-TEST --stack qserv-scale75$", 1, "no load-test summary for profile"),
