@@ -349,6 +349,14 @@ def _qserv_ingest(
         )
     if q is None or k8s_layer.qserv is None or "qserv_ingest" not in buckets.buckets:
         return None
+    if not q.ingest_staged:
+        # Not an error, even for `pulumi up`: the stack comes up first; the Job follows the data.
+        pulumi.log.warn(
+            f"{cfg.source}: idf:qserv.ingest_staged is false, so the Qserv ingest Job is left out: "
+            f"stage the catalogs in gs://{cfg.buckets['qserv_ingest'].name}/{q.database}/, set it to "
+            "true and `pulumi up` again (runbooks/pulumi.md §6)"
+        )
+        return None
     image = _ingest_image(cfg)
     if image is None:
         return None

@@ -378,6 +378,14 @@ class QservConfig(_Model):
     database: str = Field(
         default="dp01_dc2_catalogs", title="Catalog database", description="Catalog database served."
     )
+    ingest_staged: bool = Field(
+        default=False,
+        title="Catalogs staged",
+        description="True once the catalogs' input is in the stack's qserv_ingest bucket "
+        "(runbooks/pulumi.md §6): only then does the program create the ingest Job that reads it "
+        "(before, it would fail on an empty bucket). Not read on scale stacks, whose generator "
+        "writes their input.",
+    )
 
 
 class ScaleCatalogConfig(_Model):

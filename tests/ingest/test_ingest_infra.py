@@ -20,10 +20,13 @@ from idf_core.qserv_ingest import (
     SCALE_STAGING_DELETE_AFTER_DAYS,
     SCALE_STAGING_ROLE,
     chunks_in_box,
+    scale_chunks,
     scale_staging_bucket,
     scale_staging_uri,
 )
+from idf_ops.plan.engine import run_offline
 from idf_ops.plan.manifests import KUBERNETES_VERSION
+from infra.config import config_mapping_from_file, resolve_stack_file
 from infra.policy.rules import evaluate_inventory
 from infra.qserv_ingest import (
     ScaleCatalogGenerator,
@@ -33,7 +36,7 @@ from infra.qserv_ingest import (
 )
 from infra.storage import ScratchBucketArgs, scratch_bucket
 from support.mocks import use_recording_monitor
-from support.plans import TEST_IMAGES, OfflinePlans
+from support.plans import TEST_IMAGES, OfflinePlans, with_test_images
 from support.stacks import STACKS
 
 JOB = "kubernetes:batch/v1:Job"
@@ -204,3 +207,32 @@ def test_generator_writes_only_its_own_bucket(recorded: Any) -> None:
 def test_the_seed_is_in_dp01s_staging_bucket() -> None:
     dp01 = yaml.safe_load(open("stacks/Pulumi.dp01.yaml"))  # noqa: SIM115, PTH123
     assert dp01["config"]["idf:buckets"]["qserv_ingest"]["name"] == DP01_STAGING_BUCKET
+
+
+def test_dp01_without_staged_catalogs_leaves_the_ingest_job_out_and_says_why() -> None:
+    """Before a person has staged the catalogs (`idf:qserv.ingest_staged`, default false) a Job
+    reading the empty bucket would fail `pulumi up`: it is left out, warned, and the outputs name
+    no Job to follow."""
+    path = resolve_stack_file("dp01")
+    document = with_test_images(config_mapping_from_file(path))
+    document["config"]["idf:qserv"]["ingest_staged"] = False  # type: ignore[index]
+    plan = run_offline("dp01", document, source=f"stacks/{path.name}")
+    assert not [r for r in plan.of_type(JOB) if r.inputs["metadata"]["name"].startswith("qserv-ingest-")]
+    assert any(
+        "idf:qserv.ingest_staged is false" in w and "rubin-idf-dp01-qserv-ingest" in w for w in plan.warnings
+    )
+    assert plan.outputs.get("qserv_ingest_job") is None
+
+
+def test_the_ingest_job_is_what_the_outputs_name_for_following(plans: OfflinePlans) -> None:
+    """`qserv_ingest_job` (what `idf scale run --follow-ingest` follows) names the planned Job and
+    the chunks of its configuration: dp01's DC2 box, the scale stack's generated layout."""
+    for stack, chunks in (
+        ("dp01", len(chunks_in_box(*DP01_SKY_BOX_DEG))),
+        ("qserv-scale75", len(scale_chunks(75))),
+    ):
+        plan = plans[stack]
+        (job,) = [r for r in plan.of_type(JOB) if r.inputs["metadata"]["name"].startswith("qserv-ingest-")]
+        named = plan.outputs["qserv_ingest_job"]
+        assert named["job"] == job.inputs["metadata"]["name"] and named["namespace"] == "qserv"
+        assert named["chunks_total"] == chunks and named["tables"][0] == "object"

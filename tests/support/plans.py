@@ -38,11 +38,16 @@ TEST_IMAGES: dict[str, str] = {
 
 
 def with_test_images(document: dict[str, object]) -> dict[str, object]:
-    """A copy of a stack-file mapping whose `idf:images` records :data:`TEST_IMAGES`."""
+    """A copy of a stack-file mapping whose `idf:images` records :data:`TEST_IMAGES` and whose
+    catalogs are staged (`idf:qserv.ingest_staged`), as the file will say once a person has recorded
+    the digests and staged the data: the plans then hold the ingest Job too."""
     out = copy.deepcopy(document)
     config = out.setdefault("config", {})
     assert isinstance(config, dict)
     config["idf:images"] = {**TEST_IMAGES, **(config.get("idf:images") or {})}
+    qserv = config.get("idf:qserv")
+    if isinstance(qserv, dict):
+        qserv.setdefault("ingest_staged", True)
     return out
 
 
