@@ -19,7 +19,7 @@ from typing import Any
 from idf_core.errors import OperationFailed
 from idf_core.facts import BATCH_ENVIRONMENT, BatchEnvironment
 
-__all__ = ["BatchClient", "SubmittedRun"]
+__all__ = ["BatchClient", "SubmittedRun", "failure_excerpt"]
 
 _RUN_ID = re.compile(r"^Run Id:\s*(\S+)\s*$", re.MULTILINE)
 _RUN_NAME = re.compile(r"^Run Name:\s*(\S+)\s*$", re.MULTILINE)
@@ -33,6 +33,17 @@ class SubmittedRun:
     run_id: str
     run_name: str
     submit_path: str
+
+
+def failure_excerpt(log: str, *, errors: int = 5, tail: int = 15) -> str:
+    """What a failed command's log says: its first ``ERROR`` lines (the task's own exception, which
+    pipetask logs long before its closing traceback) and then its last lines."""
+    lines = log.strip().splitlines()
+    last = lines[-tail:]
+    first_errors = [line for line in lines[:-tail] if " ERROR " in line or line.startswith("ERROR")][:errors]
+    if not first_errors:
+        return "\n".join(last)
+    return "\n".join([*first_errors, "...", *last])
 
 
 class BatchClient:
@@ -74,9 +85,9 @@ class BatchClient:
                 f"{argv[0]} in the batch environment did not finish in {timeout_s:.0f} s"
             ) from exc
         if done.returncode != 0:
-            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             raise OperationFailed(
-                f"{' '.join(argv[:3])} failed in the batch environment (exit {done.returncode}):\n{tail}"
+                f"{' '.join(argv[:3])} failed in the batch environment (exit {done.returncode}):\n"
+                + failure_excerpt(done.stderr or done.stdout)
             )
         return done.stdout + done.stderr
 
