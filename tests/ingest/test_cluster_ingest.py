@@ -273,3 +273,12 @@ def test_scale_run_follows_the_ingest_before_the_test_and_always_tears_down(
     assert "destroy" in ws.verbs()
     record = read_record(STACK)
     assert record is not None and record.complete is ran
+
+
+def test_scale_run_takes_one_ingest_source(tmp_path: Path) -> None:
+    result = run_idf(
+        "scale", "run", "--expires-in", "6h", "--ingest-from", str(tmp_path), "--follow-ingest", "--", "true",
+        env={"IDF_STATE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 2 and "--ingest-from and --follow-ingest: give one" in result.stderr
+    assert not (tmp_path / "stacks").exists()  # refused before anything was planned or written
