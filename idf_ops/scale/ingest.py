@@ -264,25 +264,32 @@ def follow_cluster_ingest(
     deadline_s: float,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    max_failed_polls: int = 10,
 ) -> tuple[IngestState, JobCondition]:
     """Poll the Job and Qserv's counters until the Job ends or ``deadline_s`` passes; returns the
     last state and how the Job ended (``condition`` None: the deadline passed first).
 
-    Counters that cannot be read yet (the replication controller starting, a proxy hiccup) are
-    not an end: the previous state stands until the next poll. Progress reports chunks with every
-    table loaded, rows and rows/s since this follower started (``skipped``: chunks already done
-    when it started, e.g. by a follower that was killed)."""
+    A poll that cannot read the Job or the counters (the replication controller starting, an API
+    server or proxy hiccup) is not an end: the previous state stands until the next poll, and only
+    ``max_failed_polls`` such polls in a row end the follow (OperationFailed), since giving up
+    early tears a paid-for stack down. Progress reports chunks with every table loaded, rows and
+    rows/s since this follower started (``skipped``: chunks already done when it started, e.g. by
+    a follower that was killed)."""
     started = clock()
     state = IngestState(database=database, chunks_total=chunks_total)
     first_rows: int | None = None
     first_done = 0
+    failed_polls = 0
     while True:
-        ended = job()
         try:
+            ended = job()
             state = state_from_counters(database, tables, chunks_total, stats)
+            failed_polls = 0
         except OperationFailed:
-            if ended.condition is not None:
+            failed_polls += 1
+            if failed_polls >= max_failed_polls:
                 raise
+            ended = JobCondition(None)
         rows = sum(loaded_rows(state).values())
         done = _chunks_done(state, len(tables))
         if first_rows is None:

@@ -172,8 +172,8 @@ def test_a_stack_without_an_ingest_job_is_refused_before_anything_is_read(cluste
 
 
 def test_counters_not_readable_yet_do_not_end_the_follow() -> None:
-    """The replication controller starting (proxy errors) is not the end; a Job that ended with
-    unreadable counters is."""
+    """The replication controller starting (proxy errors) is not the end; unreadable counters for
+    ``max_failed_polls`` polls in a row are."""
     polls = iter([OperationFailed("503"), {1: 10}, {1: 10}])
     ends = iter([JobCondition(None), JobCondition(None), JobCondition("Complete")])
 
@@ -192,11 +192,29 @@ def test_counters_not_readable_yet_do_not_end_the_follow() -> None:
     def broken(_: str) -> dict[int, int]:
         raise OperationFailed("qserv: ingest REST API gone")
 
+    sleeps: list[float] = []
     with pytest.raises(OperationFailed, match="gone"):
         follow_cluster_ingest(
             database=DB, tables=["object"], chunks_total=1, stats=broken,
-            job=lambda: JobCondition("Complete"), deadline_s=60, sleep=lambda _: None,
+            job=lambda: JobCondition("Complete"), deadline_s=60, sleep=sleeps.append, max_failed_polls=3,
         )  # fmt: skip
+    assert len(sleeps) == 2  # three polls in a row failed, then it gave up
+
+
+def test_an_api_server_hiccup_reading_the_job_does_not_end_the_follow() -> None:
+    answers: list[Any] = [OperationFailed("Kubernetes API: timed out"), JobCondition("Complete")]
+
+    def job() -> JobCondition:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    state, ended = follow_cluster_ingest(
+        database=DB, tables=["object"], chunks_total=1, stats=lambda _: {1: 3}, job=job,
+        deadline_s=60, sleep=lambda _: None,
+    )  # fmt: skip
+    assert ended.condition == "Complete" and state.loaded == {"object": {1: 3}}
 
 
 def test_the_deadline_ends_the_follow_with_the_counters_so_far() -> None:
