@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from idf_ops.plan.engine import run_offline
 from infra import images
 from infra.butler_bootstrap import BOOTSTRAP_PYTHON_IMAGE
-from infra.config import ImagesConfig, config_mapping_from_file
+from infra.config import ImagesConfig, config_mapping_from_file, resolve_stack_file
 from support.plans import TEST_IMAGES, offline_plan, with_test_images
 
 DEV = Path("stacks/Pulumi.dev.yaml")
@@ -85,7 +85,11 @@ def test_digest_reference_refuses_what_is_not_a_push(digest: str) -> None:
 
 
 def test_unrecorded_upstream_digests_leave_the_workloads_out_with_a_warning() -> None:
-    plan = run_offline("dp02")
+    # With the catalogs staged, so that the ingest Job needs its image (unstaged, it is left out
+    # before its image is looked at: test_dp01_without_staged_catalogs_... in tests/ingest).
+    document = config_mapping_from_file(resolve_stack_file("dp02"))
+    document["config"]["idf:qserv"]["ingest_staged"] = True
+    plan = run_offline("dp02", document, source="stacks/Pulumi.dp02.yaml")
     jobs = {r.inputs["metadata"]["name"].rsplit("-", 1)[0] for r in plan.of_type("kubernetes:batch/v1:Job")}
     assert "qserv-ingest" not in jobs
     assert not plan.of_type("kubernetes:apps/v1:StatefulSet")
