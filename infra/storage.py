@@ -62,6 +62,36 @@ def lifecycle_rules(bucket: BucketConfig) -> list[gcp.storage.BucketLifecycleRul
     return rules
 
 
+def _private_bucket(
+    resource_name: str,
+    *,
+    name: str,
+    project: str,
+    location: str,
+    force_destroy: bool,
+    versioning: bool,
+    lifecycle_rules: list[gcp.storage.BucketLifecycleRuleArgs],
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions | None,
+) -> gcp.storage.Bucket:
+    """Every bucket of the program: STANDARD, uniform bucket-level access, public access prevented
+    (one definition of what the policy pack's bucket rules require)."""
+    return gcp.storage.Bucket(
+        resource_name,
+        name=name,
+        project=project,
+        location=location,
+        storage_class="STANDARD",
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        force_destroy=force_destroy,
+        versioning=gcp.storage.BucketVersioningArgs(enabled=versioning),
+        lifecycle_rules=lifecycle_rules,
+        labels=labels,
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True)
 class BucketsArgs:
     """Inputs of :class:`Buckets`."""
@@ -81,16 +111,13 @@ class Buckets(pulumi.ComponentResource):
         super().__init__("idf:storage:Buckets", name, None, opts)
         self.buckets = {}
         for role, bucket in args.buckets.items():
-            self.buckets[role] = gcp.storage.Bucket(
+            self.buckets[role] = _private_bucket(
                 f"{name}-{role.replace('_', '-')}",
                 name=bucket.name,
                 project=args.project,
                 location=bucket.location,
-                storage_class="STANDARD",
-                uniform_bucket_level_access=True,
-                public_access_prevention="enforced",
                 force_destroy=False,
-                versioning=gcp.storage.BucketVersioningArgs(enabled=bucket.versioning),
+                versioning=bucket.versioning,
                 lifecycle_rules=lifecycle_rules(bucket),
                 labels={**args.labels, "role": role.replace("_", "-")},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
@@ -115,17 +142,14 @@ def scratch_bucket(
     resource_name: str, args: ScratchBucketArgs, opts: pulumi.ResourceOptions | None = None
 ) -> gcp.storage.Bucket:
     """A bucket of regenerable data destroyed with its temporary stack, objects and all."""
-    return gcp.storage.Bucket(
+    return _private_bucket(
         resource_name,
         name=args.name,
         project=args.project,
         location=args.location,
-        storage_class="STANDARD",
-        uniform_bucket_level_access=True,
-        public_access_prevention="enforced",
         # Destroyed with the stack (idf scale down, the reaper) although it holds objects.
         force_destroy=True,
-        versioning=gcp.storage.BucketVersioningArgs(enabled=False),
+        versioning=False,
         lifecycle_rules=[
             gcp.storage.BucketLifecycleRuleArgs(
                 action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
