@@ -292,11 +292,13 @@ def follow_cluster_ingest(
             ended = JobCondition(None)
         rows = sum(loaded_rows(state).values())
         done = _chunks_done(state, len(tables))
-        if first_rows is None:
+        if first_rows is None and failed_polls == 0:
+            # What was loaded before this follower: counted from its first poll that read it.
             first_rows, first_done = rows, done
         if on_progress is not None:
             elapsed = max(clock() - started, 1e-9)
-            on_progress(IngestProgress(done, chunks_total, rows, (rows - first_rows) / elapsed, first_done))
+            since = rows - (rows if first_rows is None else first_rows)
+            on_progress(IngestProgress(done, chunks_total, rows, since / elapsed, first_done))
         if ended.condition is not None:
             state.seconds = round(clock() - started, 3)
             return state, ended

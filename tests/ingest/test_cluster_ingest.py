@@ -183,11 +183,14 @@ def test_counters_not_readable_yet_do_not_end_the_follow() -> None:
             raise value
         return value
 
+    lines: list[IngestProgress] = []
     state, ended = follow_cluster_ingest(
         database=DB, tables=["object"], chunks_total=1, stats=stats, job=lambda: next(ends),
-        deadline_s=60, sleep=lambda _: None,
+        deadline_s=60, sleep=lambda _: None, on_progress=lines.append,
     )  # fmt: skip
     assert ended.condition == "Complete" and state.loaded == {"object": {1: 10}}
+    # What was loaded before is counted from the first poll that read it, not from the failed one.
+    assert [(p.skipped, p.rows_per_s) for p in lines[1:]] == [(1, 0.0), (1, 0.0)]
 
     def broken(_: str) -> dict[int, int]:
         raise OperationFailed("qserv: ingest REST API gone")
