@@ -385,6 +385,19 @@ class StorageClient:
             written.append(destination)
         return written
 
+    def delete(self, uri: str, *, timeout_s: float = 10.0) -> bool:
+        """Delete object ``gs://bucket/path``; False when there was none."""
+        from google.api_core import exceptions  # noqa: PLC0415
+
+        bucket, path = split_gs_uri(uri)
+        try:
+            self._client.bucket(bucket).blob(path).delete(timeout=timeout_s)
+        except exceptions.NotFound:
+            return False
+        except Exception as exc:
+            raise GcpApiError(f"Cloud Storage: deleting {uri} failed ({_reason(exc)})") from exc
+        return True
+
     def upload_dir(self, folder: Path, uri: str, *, last: str | None = None, timeout_s: float = 60.0) -> int:
         """Upload every file under `folder` to ``gs://bucket/prefix/``; `last` (a relative name) goes
         last, so that its presence means the rest is complete. Returns the number of files."""

@@ -7,6 +7,7 @@ and the readiness gates read these names from here; none of them writes its own 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "ARGOCD_NAMESPACE",
@@ -22,6 +23,7 @@ __all__ = [
     "LOADTEST_NAMESPACE",
     "LOADTEST_REPORTS_BUCKET_ROLES",
     "LOADTEST_SERVICE_ACCOUNT",
+    "LOCAL_DATALOAD_DIR",
     "PG_PASSWORD_SECRET",
     "PLATFORM_NGINX_BACKEND_CONFIG",
     "PLATFORM_NGINX_SERVICE_ANNOTATIONS",
@@ -62,6 +64,9 @@ STATEFUL_TYPES = frozenset(
 
 # Stacks whose name starts with this are temporary scale-test stacks (`idf scale`): they expire,
 # are reaped, and hold no data of their own.
+#: Where the local stack's dataload role writes dp01's catalogs (``<table>.parquet``, manifest.json):
+#: the MariaDB stand-in, the scale generator's seed and `idf catalogs stage` read them there.
+LOCAL_DATALOAD_DIR = Path("/var/lib/idf/dataload")
 SCALE_STACK_PREFIX = "qserv-scale"
 
 

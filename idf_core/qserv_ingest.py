@@ -69,6 +69,7 @@ __all__ = [
     "SCALE_STAGING_DELETE_AFTER_DAYS",
     "SCALE_STAGING_FOLDER",
     "SCALE_STAGING_ROLE",
+    "STAGING_MOUNT",
     "VCPUS_PER_GENERATOR",
     "WORKFLOW_VERSION",
     "Column",
@@ -84,9 +85,11 @@ __all__ = [
     "build_config",
     "chunk_data_locations",
     "chunks_in_box",
+    "dp01_cloud_config",
     "dp01_felis_path",
     "felis_mysql_columns",
     "generator_parallelism",
+    "operator_urls",
     "read_config",
     "scale_chunks",
     "scale_staging_bucket",
@@ -137,6 +140,9 @@ FOOTPRINT_DEC_MAX_DEG = 2.0
 VCPUS_PER_GENERATOR = 2
 #: The DC2 footprint as an (ra_min, ra_max, dec_min, dec_max) box in degrees (FIELD-NOTES: ~104 chunks).
 DP01_SKY_BOX_DEG = (50.0, 75.0, -45.0, -27.0)
+#: Where the ingest Job mounts its staging bucket (GKE's Cloud Storage FUSE CSI driver, read-only): the
+#: workflow reads ``file://`` input under it.
+STAGING_MOUNT = "/staging"
 
 
 class _Model(BaseModel):
@@ -507,4 +513,35 @@ def build_config(
         ),
         database=IngestDatabase(database=database),
         tables=tables,
+    )
+
+
+def dp01_cloud_config(
+    bucket: str, prefix: str, namespace: str, database: str, chunks: list[int] | None = None
+) -> QservIngestConfig:
+    """dp01's ingest configuration: every table chunked over the DC2 box (or over ``chunks``, the
+    generated scale catalog's), input in the staging bucket."""
+    data = (
+        chunk_data_locations(chunks)
+        if chunks is not None
+        else {
+            table: [DataLocation(directory=table, chunks=chunks_in_box(*DP01_SKY_BOX_DEG))]
+            for table in DP01_PARTITIONING
+        }
+    )
+    return build_config(
+        database=database,
+        data=data,
+        servers=["file://"],
+        path=f"{STAGING_MOUNT}/{prefix.strip('/')}",
+        qserv=operator_urls(namespace),
+    )
+
+
+def operator_urls(namespace: str) -> QservUrls:
+    """The services qserv-operator creates for a `Qserv` named ``qserv`` in ``namespace``."""
+    return QservUrls(
+        query_url=f"mysql://qsmaster:@qserv-czar.{namespace}:4040",
+        queue_url=f"mysql://qsingest:@qserv-ingest-db-0.qserv-ingest-db.{namespace}/qservIngest",
+        replication_url=f"http://{REPLICATION_POD}.{REPLICATION_SERVICE}.{namespace}:{REPLICATION_PORT}",
     )

@@ -51,17 +51,9 @@ import pulumi_kubernetes as k8s
 
 from idf_core.contract import QservIngestJob
 from idf_core.qserv_ingest import (
-    DP01_PARTITIONING,
-    DP01_SKY_BOX_DEG,
-    REPLICATION_POD,
-    REPLICATION_PORT,
-    REPLICATION_SERVICE,
-    DataLocation,
+    STAGING_MOUNT,
     QservIngestConfig,
-    QservUrls,
-    build_config,
-    chunk_data_locations,
-    chunks_in_box,
+    dp01_cloud_config,
     generator_parallelism,
 )
 from infra.qserv_secrets import secret_name
@@ -85,7 +77,6 @@ INGEST_STEPS = (
     "check-transactions.sh",
     "publish.sh",
 )
-STAGING_MOUNT = "/staging"
 _CONFIG_MOUNT = "/config"
 # The replication credentials file (key ``qserv``): a Secret the program declares before the Qserv
 # resource (infra/qserv_secrets.py); qserv-operator does not create it.
@@ -101,37 +92,6 @@ _SECURITY = {
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:10]
-
-
-def dp01_cloud_config(
-    bucket: str, prefix: str, namespace: str, database: str, chunks: list[int] | None = None
-) -> QservIngestConfig:
-    """dp01's ingest configuration: every table chunked over the DC2 box (or over ``chunks``, the
-    generated scale catalog's), input in the staging bucket."""
-    data = (
-        chunk_data_locations(chunks)
-        if chunks is not None
-        else {
-            table: [DataLocation(directory=table, chunks=chunks_in_box(*DP01_SKY_BOX_DEG))]
-            for table in DP01_PARTITIONING
-        }
-    )
-    return build_config(
-        database=database,
-        data=data,
-        servers=["file://"],
-        path=f"{STAGING_MOUNT}/{prefix.strip('/')}",
-        qserv=operator_urls(namespace),
-    )
-
-
-def operator_urls(namespace: str) -> QservUrls:
-    """The services qserv-operator creates for a `Qserv` named ``qserv`` in ``namespace``."""
-    return QservUrls(
-        query_url=f"mysql://qsmaster:@qserv-czar.{namespace}:4040",
-        queue_url=f"mysql://qsingest:@qserv-ingest-db-0.qserv-ingest-db.{namespace}/qservIngest",
-        replication_url=f"http://{REPLICATION_POD}.{REPLICATION_SERVICE}.{namespace}:{REPLICATION_PORT}",
-    )
 
 
 @dataclass(frozen=True)

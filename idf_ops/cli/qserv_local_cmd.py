@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from idf_core.facts import LOCAL_DATALOAD_DIR
+
 __all__ = ["register"]
 
 DEFAULT_SOCKET = "/run/mysqld/mysqld.sock"
@@ -44,9 +46,9 @@ def schema_cmd(
 
 @qserv_local_app.command("load")
 def load_cmd(  # noqa: PLR0917 - one parameter per option
-    manifest: Annotated[Path, typer.Option(dir_okay=False, help="The dataload role's load manifest.")] = Path(
-        "/var/lib/idf/dataload/manifest.json"
-    ),
+    manifest: Annotated[
+        Path, typer.Option(dir_okay=False, help="The dataload role's load manifest.")
+    ] = LOCAL_DATALOAD_DIR / "manifest.json",
     socket: Annotated[
         str | None, typer.Option("--socket", help="MariaDB unix socket (root); default: the instance's.")
     ] = None,

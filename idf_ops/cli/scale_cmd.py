@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from idf_core.errors import BadInput, OperationFailed
+from idf_core.facts import LOCAL_DATALOAD_DIR
 
 if TYPE_CHECKING:
     from idf_ops.scale.plan import ScalePlan
@@ -403,9 +404,9 @@ def reap_cmd(
 @scale_app.command("generate")
 def generate_cmd(  # noqa: PLR0917 -- one parameter per option
     out: Annotated[str, typer.Option("--out", help="Directory, or gs:// / s3:// URI, for the chunk files.")],
-    seed: Annotated[
-        str, typer.Option("--seed", help="dp01's Parquet files: a directory or a URI.")
-    ] = "/var/lib/idf/dataload",
+    seed: Annotated[str, typer.Option("--seed", help="dp01's Parquet files: a directory or a URI.")] = str(
+        LOCAL_DATALOAD_DIR
+    ),
     percent: Annotated[float, percent_opt] = 75.0,
     first_chunks: Annotated[
         int | None,
@@ -492,9 +493,9 @@ def ingest_cmd(
 
 @scale_app.command("bench")
 def bench_cmd(
-    seed: Annotated[
-        str, typer.Option("--seed", help="Directory of dp01's Parquet files.")
-    ] = "/var/lib/idf/dataload",
+    seed: Annotated[str, typer.Option("--seed", help="Directory of dp01's Parquet files.")] = str(
+        LOCAL_DATALOAD_DIR
+    ),
     chunks: Annotated[int, typer.Option("--chunks", min=1, max=50, help="Chunks to generate and load.")] = 3,
     objects_per_chunk: Annotated[int, typer.Option(min=100, help="Objects per chunk.")] = 5000,
 ) -> None:

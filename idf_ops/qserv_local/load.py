@@ -57,6 +57,7 @@ from idf_ops.qserv_local.db import connect
 from idf_ops.qserv_local.schema import CHUNK_COLUMNS
 
 __all__ = [
+    "CHUNK_CSV_OPTIONS",
     "DEFAULT_CONFIG_ROOT",
     "TableResult",
     "instance",
@@ -68,6 +69,7 @@ __all__ = [
     "local_urls",
     "mariadb_batch",
     "table_state",
+    "write_chunk_csv",
 ]
 
 #: Where the generated ingest configuration of each instance is written (one folder per instance).
@@ -136,6 +138,27 @@ def mariadb_batch(batch: pa.RecordBatch, position: tuple[str, str] | None) -> pa
     return pa.RecordBatch.from_arrays(columns, names=names)
 
 
+#: How a chunk file is written: no header, ``\\N`` for NULL (what ``LOAD DATA INFILE`` reads by default).
+CHUNK_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, null_string="\\N")
+
+
+def write_chunk_csv(table: pa.Table, position: tuple[str, str], target: Path) -> None:
+    """Write one chunk's rows as a MariaDB-ready CSV (no header, ``\\N`` for NULL, chunk columns from
+    ``position``) at ``target``, atomically: the file qserv-ingest's chunk transactions read."""
+    tmp = target.with_name(target.name + ".tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    batches = table.to_batches(max_chunksize=16_384)
+    if not batches:
+        tmp.write_text("")
+    else:
+        with pa_csv.CSVWriter(
+            str(tmp), mariadb_batch(batches[0], position).schema, write_options=CHUNK_CSV_OPTIONS
+        ) as w:
+            for batch in batches:
+                w.write_batch(mariadb_batch(batch, position))
+    tmp.replace(target)
+
+
 def _write_csv(parquet: Path, position: tuple[str, str] | None, target: Path) -> list[str]:
     """Write the MariaDB-ready CSV; return its column names."""
     source = pq.ParquetFile(parquet)
@@ -149,7 +172,7 @@ def _write_csv(parquet: Path, position: tuple[str, str] | None, target: Path) ->
                 writer = pa_csv.CSVWriter(
                     str(target),
                     ready.schema,
-                    write_options=pa_csv.WriteOptions(include_header=False, null_string="\\N"),
+                    write_options=CHUNK_CSV_OPTIONS,
                 )
             writer.write_batch(ready)
     finally:

@@ -42,7 +42,6 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from lsst import sphgeom
 from lsst.resources import ResourcePath
@@ -58,7 +57,7 @@ from idf_core.qserv_ingest import (
 from idf_core.qserv_ingest import chunk_data_locations as data_locations
 from idf_ops.catalogs.schema import TABLE_NAMES
 from idf_ops.qserv_local.chunking import chunk_ids
-from idf_ops.qserv_local.load import mariadb_batch
+from idf_ops.qserv_local.load import write_chunk_csv
 from idf_ops.scale.sizing import DR1_ROWS_PER_TABLE
 
 __all__ = [
@@ -337,22 +336,6 @@ def _moved_rows(  # noqa: PLR0917 - one call site; each argument a distinct fact
     return table
 
 
-def _write_csv(table: pa.Table, position: tuple[str, str], target: Path) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    options = pa_csv.WriteOptions(include_header=False, null_string="\\N")
-    batches = table.to_batches(max_chunksize=16_384)
-    if not batches:
-        tmp.write_text("")
-    else:
-        with pa_csv.CSVWriter(
-            str(tmp), mariadb_batch(batches[0], position).schema, write_options=options
-        ) as w:
-            for batch in batches:
-                w.write_batch(mariadb_batch(batch, position))
-    tmp.replace(target)
-
-
 def generate_chunk(seed: Seed, chunk: int, objects: int, out: ResourcePath) -> ChunkResult:
     """Write ``chunk`` with ``objects`` objects (and the rows that go with them) under ``out``."""
     marker = out.join(f"{CHUNK_MARKER_DIR}/chunk_{chunk}.json")
@@ -365,7 +348,7 @@ def generate_chunk(seed: Seed, chunk: int, objects: int, out: ResourcePath) -> C
         for name, table in tables.items():
             part = DP01_PARTITIONING[name]
             local = Path(tmp) / chunk_file(name, chunk)
-            _write_csv(table, (part.ra, part.dec), local)
+            write_chunk_csv(table, (part.ra, part.dec), local)
             destination = out.join(chunk_file(name, chunk))
             destination.transfer_from(ResourcePath(str(local)), transfer="copy", overwrite=True)
     result = ChunkResult(

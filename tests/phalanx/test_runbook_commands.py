@@ -22,6 +22,7 @@ EXPECTED: Expected = [
     (r"^outputs pull dp01$", 2, "the Pulumi CLI is not installed"),
     (r"^phalanx render dp01$", 2, "idf outputs pull dp01"),
     (r"^phalanx render dp01 --allow-offline$", 0, "values-idf-dp01.yaml"),
+    (r"^catalogs stage dp01$", 1, "gcloud auth application-default login"),
     (r"^gates check L2-DP-0010 --stack dp01$", 1, "did not pass"),
 ]
 
