@@ -19,7 +19,14 @@ import websocket
 
 from idf_core.errors import OperationFailed
 
-__all__ = ["HubClient", "HubRequest", "SpawnEvent"]
+__all__ = ["HubClient", "HubRequest", "SpawnEvent", "authorization"]
+
+
+def authorization(token: str) -> str:
+    """The ``Authorization`` header of a hub or lab request: the Bearer scheme, which JupyterHub and
+    Jupyter Server accept beside their own ``token`` scheme, and the only one of the two that
+    Gafaelfawr's ingress (Nublado on the cloud stacks) takes."""
+    return f"Bearer {token}"
 
 
 class SpawnEvent(dict[str, Any]):
@@ -62,7 +69,7 @@ class HubClient:
         self.timeout_s = timeout_s
         self.on_request = on_request
         self._session = requests.Session()
-        self._session.headers["Authorization"] = f"token {token}"
+        self._session.headers["Authorization"] = authorization(token)
         self._token = token
 
     def _report(
@@ -248,7 +255,7 @@ class HubClient:
     def execute(self, server_path: str, code: str, timeout_s: float = 60.0) -> str:
         """Start a Python kernel on the user's server, run ``code``, return its stdout and result text."""
         server_url = self.base_url + server_path.rstrip("/")
-        headers = {"Authorization": f"token {self._token}"}
+        headers = {"Authorization": authorization(self._token)}
         answer = requests.post(
             f"{server_url}/api/kernels", json={"name": "python3"}, headers=headers, timeout=timeout_s
         )

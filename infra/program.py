@@ -236,7 +236,7 @@ def build(cfg: StackConfig) -> pulumi.Output[ProgramOutputs]:
             stack=cfg.stack,
             kind="gcp",
             tap_url=f"{base}/api/tap",
-            hub_url=f"{base}/nb/hub",
+            hub_url=f"{base}/nb",  # JupyterHub's base URL: its API is <hub_url>/hub/api
             portal_url=f"{base}/portal/app",
             qserv=values["qserv"],
             butler=values["butler"],

@@ -72,7 +72,7 @@ def test_hub_api_passes_with_version_and_spawner(state_dir: Path, tmp_path: Path
         f"JupyterHub 4.1.5 at http://127.0.0.1:{fake_hub}/hub/api",
         "spawner SimpleLocalProcessSpawner",
     ]
-    assert SEEN_AUTH == ["token not-a-real-token"] * 2
+    assert SEEN_AUTH == ["Bearer not-a-real-token"] * 2
 
 
 def test_hub_api_refused_info_fails_with_the_status(state_dir: Path, tmp_path: Path, fake_hub: int) -> None:

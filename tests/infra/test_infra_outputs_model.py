@@ -111,7 +111,7 @@ def test_program_only_keys_and_none_values_are_not_refused() -> None:
         "stack": "s",
         "kind": "gcp",
         "tap_url": "https://h/api/tap",
-        "hub_url": "https://h/nb/hub",
+        "hub_url": "https://h/nb",
         "qserv": {"host": "10.0.0.1", "port": 4040, "dialect": "qserv", "expected_workers": 1},
         "butler": {
             "repo_uri": "gs://b/repo",

@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from idf_core.errors import BadInput, OperationFailed
 from idf_ops.gates.checks._common import os_reason
@@ -76,6 +77,14 @@ def _hub_token(out: StackOutputs) -> str:
     try:
         return read_hub_token(out.secrets_dir)
     except BadInput as exc:
+        if out.kind == "gcp":
+            from idf_core.facts import HUB_TOKEN_ENV  # noqa: PLC0415 - loaded when the check runs
+
+            raise CheckFailedError(
+                f"no token for Nublado's hub at {out.hub_url}: set ${HUB_TOKEN_ENV} to a file holding a "
+                f"Gafaelfawr token of the probe's bot user ({PROBE_USER}) with the scopes exec:notebook "
+                "and admin:jupyterlab (Gafaelfawr's admin token API), then retry"
+            ) from exc
         raise CheckFailedError(str(exc)) from exc
 
 
@@ -114,6 +123,8 @@ def check_hub_api(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
 @check(id="lab-spawn", live=True, stack_kinds={"local", "gcp"}, timeout_s=120)
 def check_lab_spawn(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
     """Create the probe user, start a lab, see it answer through the proxy, stop it."""
+    from idf_clients.hub import authorization  # noqa: PLC0415 - loaded when the check runs
+
     out = ctx.outputs
     token = _hub_token(out)
     client = _hub_client(out, token, budget)
@@ -131,10 +142,12 @@ def check_lab_spawn(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
         if not url:
             raise CheckFailedError(f"lab of {PROBE_USER} not ready within {gate.timeout_s:g} s", evidence)
         evidence.append(f"lab ready at {url} after {time.monotonic() - started:.1f} s")
+        # The event's url is a path on the hub's host that already holds the hub's base (Nublado:
+        # /nb/user/<name>/), so it is joined to the host, not appended to the base URL.
         lab_status, _ = _http_get(
-            client.base_url + url.rstrip("/") + "/api/status",
+            urljoin(client.base_url + "/", url.rstrip("/") + "/api/status"),
             budget,
-            headers={"Authorization": f"token {token}"},
+            headers={"Authorization": authorization(token)},
         )
         if lab_status != 200:
             raise CheckFailedError(f"lab answered HTTP {lab_status} through the proxy", evidence)

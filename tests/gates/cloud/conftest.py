@@ -77,7 +77,7 @@ def cloud_outputs(**overrides: Any) -> StackOutputs:
         "kind": "gcp",
         "offline_plan": False,
         "tap_url": "https://data-cloud.lsst.cloud/api/tap",
-        "hub_url": "https://data-cloud.lsst.cloud/nb/hub",
+        "hub_url": "https://data-cloud.lsst.cloud/nb",
         "qserv": {"host": "10.250.0.93", "port": 4040, "dialect": "qserv", "expected_workers": 5},
         "butler": {
             "repo_uri": "gs://rubin-idf-cloud-butler-datastore/repo",
