@@ -96,7 +96,8 @@ class BatchClient:
 
         return Path(self.env.host(f"{self.env.venv}/bin/bps")).exists()
 
-    def _started(self, output: str) -> SubmittedRun:
+    def started_run(self, output: str) -> SubmittedRun:
+        """The run `bps submit` or `bps restart` names in its output."""
         run_id, name = _RUN_ID.search(output), _RUN_NAME.search(output)
         if run_id is None or name is None:
             raise OperationFailed(f"bps printed no run id:\n{output[-2000:]}")
@@ -105,11 +106,11 @@ class BatchClient:
 
     def submit(self, config_path: str) -> SubmittedRun:
         """`bps submit CONFIG`: build the quantum graph and submit it to the pool."""
-        return self._started(self.run(["bps", "submit", config_path], cwd=self.env.data, timeout_s=900))
+        return self.started_run(self.run(["bps", "submit", config_path], cwd=self.env.data, timeout_s=900))
 
     def restart(self, submit_path: str) -> SubmittedRun:
         """`bps restart --id SUBMIT_PATH`: rerun what did not succeed (DAGMan's rescue DAG)."""
-        return self._started(self.run(["bps", "restart", "--id", submit_path], cwd=self.env.data))
+        return self.started_run(self.run(["bps", "restart", "--id", submit_path], cwd=self.env.data))
 
     def cancel(self, run_id: str) -> str:
         """`bps cancel --id RUN_ID`."""

@@ -1,5 +1,6 @@
 """The workflow-system benchmark and BPS evaluation (L3-MW-0040): the same pipeline over growing
-inputs through BPS on HTCondor and in one `pipetask run` process, side by side.
+inputs through BPS on HTCondor, through BPS on a second WMS (ctrl_bps_parsl, threads on this
+machine) and in one `pipetask run` process, side by side.
 
 The ratio tells whether the workflow layer (DAG submission, negotiation, per-job start-up, the
 final job's transfer into the registry) or the tasks dominate. Figures, not assertions: this is
@@ -49,6 +50,10 @@ class EvaluationRow(BaseModel):
     single_wall_s: float
     single_quanta_per_s: float
     overhead_per_quantum_s: float = Field(description="(HTCondor wall - one-process wall) / quanta.")
+    parsl_run: str | None = Field(default=None, description="The ctrl_bps_parsl run (None: not run).")
+    parsl_wall_s: float | None = None
+    parsl_quanta_per_s: float | None = None
+    parsl_failures: int | None = Field(default=None, description="Jobs parsl reported failed.")
 
 
 class Evaluation(BaseModel):
@@ -98,7 +103,8 @@ def _ensure_inputs(client: BatchClient, tracts: int, patches: int, bands: int) -
 def run_evaluation(
     sizes: list[str], *, progress: Callable[[str], None] = lambda _: None, client: BatchClient | None = None
 ) -> Evaluation:
-    """Run every size through HTCondor (BPS) and through one `pipetask run`; save the report."""
+    """Run every size through HTCondor (BPS), through parsl (BPS) and through one `pipetask run`;
+    save the report."""
     unknown = [s for s in sizes if s not in SIZES]
     if unknown or not sizes:
         raise BadInput(f"--sizes: choose among {', '.join(SIZES)} (got {', '.join(unknown) or 'none'})")
@@ -140,7 +146,10 @@ def run_evaluation(
             timeout_s=3600,
         )
         single = time.monotonic() - started
+        progress(f"size {size}: {quanta} quanta through BPS on parsl (threads)")
+        parsl = service.run_parsl(label=f"bench-parsl-{size}", where=where, client=client)
         htc = record.wall_s or 0.0
+        parsl_wall = parsl.wall_s or 0.0
         rows.append(
             EvaluationRow(
                 quanta=record.total_quanta or quanta,
@@ -152,6 +161,10 @@ def run_evaluation(
                 single_wall_s=round(single, 1),
                 single_quanta_per_s=round(quanta / single, 3),
                 overhead_per_quantum_s=round((htc - single) / quanta, 3),
+                parsl_run=parsl.run_name,
+                parsl_wall_s=parsl_wall,
+                parsl_quanta_per_s=round(quanta / parsl_wall, 3) if parsl_wall else 0.0,
+                parsl_failures=parsl.job_state_counts.get("FAILED", 0),
             )
         )
     evaluation = Evaluation(

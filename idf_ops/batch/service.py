@@ -37,6 +37,7 @@ __all__ = [
     "load_record",
     "report",
     "restart",
+    "run_parsl",
     "submit",
     "wait",
 ]
@@ -67,6 +68,10 @@ def dataset_where(tracts: int, patches: int, bands: int) -> str:
 
 
 BASE_CONFIG = f"{BATCH_ENVIRONMENT.share}/bps/local-htcondor.yaml"
+#: The same run through ctrl_bps_parsl (threads on this machine): the evaluation's second WMS.
+PARSL_CONFIG = f"{BATCH_ENVIRONMENT.share}/bps/local-parsl.yaml"
+# parsl's own end-of-workflow summary, which `bps submit` logs (ctrl_bps_parsl has no `bps report`).
+_PARSL_SUMMARY = re.compile(r"'tasks_failed_count': (\d+), 'tasks_completed_count': (\d+)")
 READER_DB_AUTH = "db-auth-processing-reader.yaml"
 
 
@@ -76,6 +81,7 @@ class RunRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run_name: str = Field(description="BPS run name.")
+    wms: str = Field(default="htcondor", description="htcondor (the pool) or parsl (the second WMS).")
     run_id: str = Field(description="Latest HTCondor id of the run (a restart gets a new one).")
     submit_path: str = Field(description="Submit directory inside the batch environment.")
     output_run: str = Field(description="Output RUN collection in the processing Butler.")
@@ -142,6 +148,31 @@ def _check_inputs(label: str, inject: list[str]) -> None:
             raise BadInput(f"--inject-failure {data_id!r}: write TRACT-PATCH-BAND, e.g. 3828-0-g")
 
 
+def _write_config(
+    client: BatchClient, label: str, where: str, inject: list[str], base: str
+) -> tuple[str, str, str]:
+    """Write the submit config of one run (and its fail-once markers); (stamp, fault dir, config path)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    env = client.env
+    faults = f"{env.data}/faults/{stamp}"
+    for data_id in inject:
+        client.write_file(f"{faults}/{data_id}", "fail once\n")
+    # No --where: the small dataset itself (more inputs may be registered, e.g. by the benchmark).
+    query = f"skymap = 'DC2' AND ({where or dataset_where(*SMALL_DATASET)})"
+    config: dict[str, Any] = {
+        "includeConfigs": [base],
+        "payload": {
+            "output": f"{BATCH_OUTPUT_PREFIX}/{label}",
+            "dataQuery": query,
+            "inCollection": BATCH_INPUT_COLLECTION,
+        },
+        "extraQgraphOptions": f"-c measurePatch:failOnceDir={faults}",
+    }
+    config_path = f"{env.data}/configs/{stamp}.yaml"
+    client.write_file(config_path, yaml.safe_dump(config, sort_keys=False))
+    return stamp, faults, config_path
+
+
 def submit(
     *,
     label: str = "small",
@@ -157,24 +188,7 @@ def submit(
     client = client or BatchClient()
     if not client.available():
         raise OperationFailed("the batch environment is not built; run `idf local up` (or `--only batch`)")
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    env = client.env
-    faults = f"{env.data}/faults/{stamp}"
-    for data_id in inject:
-        client.write_file(f"{faults}/{data_id}", "fail once\n")
-    # No --where: the small dataset itself (more inputs may be registered, e.g. by the benchmark).
-    query = f"skymap = 'DC2' AND ({where or dataset_where(*SMALL_DATASET)})"
-    config: dict[str, Any] = {
-        "includeConfigs": [BASE_CONFIG],
-        "payload": {
-            "output": f"{BATCH_OUTPUT_PREFIX}/{label}",
-            "dataQuery": query,
-            "inCollection": BATCH_INPUT_COLLECTION,
-        },
-        "extraQgraphOptions": f"-c measurePatch:failOnceDir={faults}",
-    }
-    config_path = f"{env.data}/configs/{stamp}.yaml"
-    client.write_file(config_path, yaml.safe_dump(config, sort_keys=False))
+    _, faults, config_path = _write_config(client, label, where, inject, BASE_CONFIG)
     started = client.submit(config_path)
     output_run = started.submit_path.split("/submit/", 1)[-1] if "/submit/" in started.submit_path else ""
     record = RunRecord(
@@ -192,7 +206,55 @@ def submit(
     return record
 
 
+def run_parsl(
+    *, label: str, where: str = "", client: BatchClient | None = None, timeout_s: float = 3600
+) -> RunRecord:
+    """The same pipeline through ctrl_bps_parsl (threads in the batch environment): its `bps submit`
+    runs the workflow to the end before it returns. The record has the wall time of that call, the
+    jobs parsl completed and failed (its end-of-workflow summary), and the outputs in the Butler."""
+    _check_inputs(label, [])
+    client = client or BatchClient()
+    if not client.available():
+        raise OperationFailed("the batch environment is not built; run `idf local up` (or `--only batch`)")
+    stamp, _, config_path = _write_config(client, label, where, [], PARSL_CONFIG)
+    started = time.monotonic()
+    state, output = "SUCCEEDED", ""
+    try:
+        output = client.run(["bps", "submit", config_path], cwd=client.env.data, timeout_s=timeout_s)
+        run = client.started_run(output)
+        run_name = run.run_name
+    except OperationFailed as exc:
+        state, output, run_name = "FAILED", str(exc), f"parsl-{label}-{stamp}"
+    wall = round(time.monotonic() - started, 1)
+    summary = _PARSL_SUMMARY.search(output)
+    failed, completed = (int(summary.group(1)), int(summary.group(2))) if summary else (0, 0)
+    if failed or summary is None:
+        state = "FAILED"
+    output_run = f"{BATCH_OUTPUT_PREFIX}/{label}/{run_name.rsplit('_', 1)[1]}" if state == "SUCCEEDED" else ""
+    record = RunRecord(
+        run_name=run_name,
+        wms="parsl",
+        run_id="",
+        submit_path=f"{client.env.data}/submit/{output_run}" if output_run else "",
+        output_run=output_run,
+        label=label,
+        where=where,
+        submitted_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        state=state,
+        job_state_counts={"SUCCEEDED": completed, "FAILED": failed if summary else 1},
+        wall_s=wall,
+    )
+    if output_run:
+        record.outputs, record.duplicates = count_outputs(output_run)
+        # No report from the plugin: the quanta done are the outputs written (one per quantum).
+        record.quanta = {task: record.outputs.get(kind, 0) for task, kind in OUTPUT_DATASET_TYPES.items()}
+    _save(record)
+    return record
+
+
 def _refresh(record: RunRecord, client: BatchClient) -> RunRecord:
+    if record.wms != "htcondor":
+        return record  # ctrl_bps_parsl has no `bps report`; its record was final when written
     runs = client.report(record.run_id)
     if runs:
         run = runs[0]

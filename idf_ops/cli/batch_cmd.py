@@ -10,6 +10,7 @@ environment (a Debian 13 root with HTCondor and the LSST batch packages, ansible
 from __future__ import annotations
 
 import json
+import shutil
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -213,8 +214,9 @@ def bench_cmd(
         str, typer.Option(help="Comma-separated input sizes in quanta: 8, 50, 200, 800.")
     ] = "8,50,200",
 ) -> None:
-    """The pipeline through BPS on HTCondor and in one pipetask process per size: quanta/s and the
-    workflow overhead per quantum (the BPS evaluation of L3-MW-0040; long: minutes per size)."""
+    """The pipeline through BPS on HTCondor, BPS on parsl (threads) and one pipetask process per
+    size: quanta/s and the workflow overhead per quantum (the BPS evaluation of L3-MW-0040; long:
+    minutes per size)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -224,12 +226,16 @@ def bench_cmd(
         [s.strip() for s in sizes.split(",") if s.strip()], progress=lambda m: typer.echo(m, err=True)
     )
     table = Table(
-        title=f"BPS on HTCondor vs one pipetask process ({evaluation.machine}, {evaluation.measured_at})"
+        title=f"BPS on HTCondor and on parsl vs one pipetask process ({evaluation.machine}, "
+        f"{evaluation.measured_at})"
     )
     for column in (
         "quanta",
         "jobs",
         "HTCondor s",
+        "quanta/s",
+        "failed",
+        "parsl s",
         "quanta/s",
         "failed",
         "one process s",
@@ -245,12 +251,16 @@ def bench_cmd(
             f"{row.htcondor_wall_s:.1f}",
             f"{row.htcondor_quanta_per_s:.2f}",
             str(row.htcondor_failures),
+            "-" if row.parsl_wall_s is None else f"{row.parsl_wall_s:.1f}",
+            "-" if row.parsl_quanta_per_s is None else f"{row.parsl_quanta_per_s:.2f}",
+            "-" if row.parsl_failures is None else str(row.parsl_failures),
             f"{row.single_wall_s:.1f}",
             f"{row.single_quanta_per_s:.2f}",
             f"{row.overhead_per_quantum_s:.2f}",
             f"{row.htcondor_wall_s / row.single_wall_s:.2f}x",
         )
-    Console().print(table)
+    # 12 columns of figures do not fit 80 columns: a narrower terminal wraps lines, never cuts numbers.
+    Console(width=max(shutil.get_terminal_size().columns, 140)).print(table)
 
 
 def register(app: typer.Typer) -> None:

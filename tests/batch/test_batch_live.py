@@ -78,7 +78,7 @@ def test_an_injected_failure_is_restarted_to_completion_with_each_output_once() 
     assert json.loads(report.stdout)[0]["complete"] is True
 
 
-def test_the_evaluation_compares_htcondor_with_one_process() -> None:
+def test_the_evaluation_compares_htcondor_parsl_and_one_process() -> None:
     result = run_idf("batch", "bench", "--sizes", "8", timeout_s=RUN_TIMEOUT_S)
     assert result.returncode == 0, result.stdout + result.stderr
     (row,) = load_evaluation().rows
@@ -86,6 +86,20 @@ def test_the_evaluation_compares_htcondor_with_one_process() -> None:
     assert row.htcondor_failures == 0
     assert row.htcondor_wall_s > 0
     assert row.single_wall_s > 0
+    # The second WMS ran the same pipeline: every output once, in its own RUN collection.
+    assert row.parsl_failures == 0
+    assert row.parsl_wall_s
+    assert row.parsl_run
+    parsl = service.load_record(row.parsl_run)
+    assert parsl.wms == "parsl"
+    assert parsl.outputs == {
+        "dp02_patch_measurement": 4,
+        "dp02_patch_object": 2,
+        "dp02_tract_summary": 1,
+        "dp02_run_summary": 1,
+    }
+    assert parsl.duplicates == 0
+    assert parsl.output_run.startswith("2.2i/runs/DP0.2/bench-parsl-8/")
 
 
 def test_batch_milestones_pass_with_their_evidence() -> None:

@@ -71,11 +71,11 @@ def test_bps_output_is_parsed_and_a_missing_run_id_is_an_error() -> None:
         "/var/lib/idf-batch/submit/2.2i/runs/DP0.2/small/20261202T020148Z\n"
         "Run Id: 12.0\nRun Name: 2.2i_runs_DP0.2_small_20261202T020148Z\n"
     )
-    started = client._started(out)
+    started = client.started_run(out)
     assert (started.run_id, started.run_name) == ("12.0", "2.2i_runs_DP0.2_small_20261202T020148Z")
     assert started.submit_path.endswith("/small/20261202T020148Z")
     with pytest.raises(OperationFailed, match="no run id"):
-        client._started("lsst.ctrl.bps.drivers INFO: nothing submitted\n")
+        client.started_run("lsst.ctrl.bps.drivers INFO: nothing submitted\n")
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ def check_batch_processing_butler(ctx: CheckContext, gate: Gate, budget: Budget)
 
 @check(id="batch-evaluation", live=False, stack_kinds={"local", "gcp"}, timeout_s=30)
 def check_batch_evaluation(ctx: CheckContext, gate: Gate, budget: Budget) -> Outcome:
-    """The BPS evaluation report exists: the pipeline through HTCondor and in one process."""
+    """The BPS evaluation report exists: the pipeline through HTCondor, through parsl and in one process."""
     from idf_ops.batch.bench import load_evaluation  # noqa: PLC0415
 
     if ctx.outputs.kind != "local":
@@ -142,12 +142,24 @@ def check_batch_evaluation(ctx: CheckContext, gate: Gate, budget: Budget) -> Out
     rows = [
         f"{row.quanta} quanta: HTCondor {row.htcondor_wall_s:.0f} s ({row.htcondor_quanta_per_s:.2f}/s, "
         f"{row.htcondor_failures} failed), "
-        f"one process {row.single_wall_s:.0f} s ({row.single_quanta_per_s:.2f}/s), "
+        + (
+            f"parsl {row.parsl_wall_s:.0f} s ({row.parsl_quanta_per_s or 0:.2f}/s, "
+            f"{row.parsl_failures} failed), "
+            if row.parsl_wall_s is not None
+            else "parsl not run, "
+        )
+        + f"one process {row.single_wall_s:.0f} s ({row.single_quanta_per_s:.2f}/s), "
         f"overhead {row.overhead_per_quantum_s:.2f} s/quantum"
         for row in evaluation.rows
     ]
     if not rows or any(row.htcondor_failures for row in evaluation.rows):
         raise CheckFailedError("the evaluation has no successful size", rows)
+    if any(row.parsl_run is None or row.parsl_failures for row in evaluation.rows):
+        raise CheckFailedError(
+            "the evaluation lacks a successful second WMS (ctrl_bps_parsl) beside HTCondor; "
+            "run `idf batch bench` again",
+            rows,
+        )
     return Outcome(f"BPS evaluated over {len(rows)} sizes ({evaluation.measured_at})", rows)
 
 
