@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from support.mypy_cache import mypy_cache_dir
+
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -38,10 +40,11 @@ def test_ruff_format_is_enforced() -> None:
 
 
 @pytest.mark.timeout(1800)  # a cold cache on a fresh clone of a busy machine: 10+ minutes
-def test_mypy_is_clean_on_every_package() -> None:
+def test_mypy_is_clean_on_every_package(tmp_path: Path) -> None:
     # [tool.mypy] files: idf_core, idf_clients, infra, idf_ops, loadtests, with disallow_untyped_defs
-    # and the pydantic plugin.
-    result = _run([str(VENV_BIN / "mypy")])
+    # and the pydantic plugin; the cache shared with tests/infra/test_infra_typecheck.py.
+    cache = mypy_cache_dir(tmp_path / "mypy-cache")
+    result = _run([str(VENV_BIN / "mypy"), "--cache-dir", str(cache)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues found" in result.stdout
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from support.mypy_cache import mypy_cache_dir
+
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM_MODULES = [
     "__main__.py",
@@ -30,21 +32,6 @@ PROGRAM_MODULES = [
 ]
 
 
-# mypy's incremental cache, outside the clone so that a fresh clone on the same machine reuses it:
-# the pulumi-gcp and pulumi-kubernetes stubs take ~7 minutes to analyse cold on 2 cores and ~30 s
-# warm. The cache is keyed by each file's content hash and mtime, so a changed stub or module is
-# re-analysed; the mutant file below is new in every run and is always checked.
-MYPY_CACHE = Path("/var/cache/idf/mypy-infra")
-
-
-def _cache_dir(tmp_path: Path) -> Path:
-    try:
-        MYPY_CACHE.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return tmp_path / "mypy-cache"
-    return MYPY_CACHE
-
-
 @pytest.mark.timeout(2000)
 def test_mypy_checks_pulumi_arguments(tmp_path: Path) -> None:
     source = (REPO / "infra" / "node_pools.py").read_text()
@@ -52,7 +39,7 @@ def test_mypy_checks_pulumi_arguments(tmp_path: Path) -> None:
     mutant = tmp_path / "mutant_node_pools.py"
     mutant.write_text(source.replace("auto_upgrade=True", "auto_upgrde=True"))
     files = [str(REPO / "infra" / m) for m in PROGRAM_MODULES]
-    cache = _cache_dir(tmp_path)
+    cache = mypy_cache_dir(tmp_path / "mypy-cache")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-error-summary", "--cache-dir", str(cache), *files, str(mutant)],
         cwd=REPO,
