@@ -148,6 +148,14 @@ def _check_inputs(label: str, inject: list[str]) -> None:
             raise BadInput(f"--inject-failure {data_id!r}: write TRACT-PATCH-BAND, e.g. 3828-0-g")
 
 
+def _built(client: BatchClient | None) -> BatchClient:
+    """``client`` (or a new one), or OperationFailed when the batch environment is not built yet."""
+    client = client or BatchClient()
+    if not client.available():
+        raise OperationFailed("the batch environment is not built; run `idf local up` (or `--only batch`)")
+    return client
+
+
 def _write_config(
     client: BatchClient, label: str, where: str, inject: list[str], base: str
 ) -> tuple[str, str, str]:
@@ -185,9 +193,7 @@ def submit(
     _check_inputs(label, inject)
     if "\n" in where or len(where) > 2000:
         raise BadInput("--where: one line of at most 2000 characters (a Butler data query)")
-    client = client or BatchClient()
-    if not client.available():
-        raise OperationFailed("the batch environment is not built; run `idf local up` (or `--only batch`)")
+    client = _built(client)
     _, faults, config_path = _write_config(client, label, where, inject, BASE_CONFIG)
     started = client.submit(config_path)
     output_run = started.submit_path.split("/submit/", 1)[-1] if "/submit/" in started.submit_path else ""
@@ -213,9 +219,7 @@ def run_parsl(
     runs the workflow to the end before it returns. The record has the wall time of that call, the
     jobs parsl completed and failed (its end-of-workflow summary), and the outputs in the Butler."""
     _check_inputs(label, [])
-    client = client or BatchClient()
-    if not client.available():
-        raise OperationFailed("the batch environment is not built; run `idf local up` (or `--only batch`)")
+    client = _built(client)
     stamp, _, config_path = _write_config(client, label, where, [], PARSL_CONFIG)
     started = time.monotonic()
     state, output = "SUCCEEDED", ""
